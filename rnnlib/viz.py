@@ -8,12 +8,15 @@
 """
 from __future__ import annotations
 
+import hashlib
+import html as _html
+import re
 from contextlib import contextmanager
 from typing import Callable, Sequence
 
 import matplotlib
 
-__all__ = ["book_style", "jshtml_animation", "MAX_FRAMES", "DPI", "COLORS"]
+__all__ = ["book_style", "jshtml_animation", "live", "WIDGETS", "MAX_FRAMES", "DPI", "COLORS"]
 
 MAX_FRAMES = 30
 DPI = 80
@@ -55,7 +58,7 @@ def _styled():
 
 
 def jshtml_animation(fig, update: Callable[[int], object], frames: Sequence, *,
-                     interval: int = 400, caption: str | None = None):
+                     alt: str, interval: int = 400, caption: str | None = None):
     """Render ``update(frame)`` for each frame as a self-contained HTML animation.
 
     Parameters
@@ -64,10 +67,15 @@ def jshtml_animation(fig, update: Callable[[int], object], frames: Sequence, *,
     update : called with each element of ``frames``; it mutates ``fig``.
     frames : at most :data:`MAX_FRAMES` values of the swept parameter.
     interval : milliseconds between frames when playing.
+    alt : alternative text for the frame image (what the animation shows).
     caption : optional text shown above the player (name the swept parameter).
 
     Returns an ``IPython.display.HTML`` object; the figure is closed so that it
-    is not displayed a second time as a static image.
+    is not displayed a second time as a static image.  The HTML is made
+    self-contained and reproducible: matplotlib's link to a third-party icon
+    stylesheet is dropped (the book's theme ships the icons), the frame image
+    gets ``alt`` text, and the random element id is replaced by a hash of the
+    content, so re-running a notebook does not change its stored output.
     """
     import matplotlib.pyplot as plt
     from IPython.display import HTML
@@ -80,6 +88,42 @@ def jshtml_animation(fig, update: Callable[[int], object], frames: Sequence, *,
     anim = FuncAnimation(fig, update, frames=frames, interval=interval, blit=False)
     html = anim.to_jshtml(fps=None, embed_frames=True, default_mode="once")
     plt.close(fig)
+    html = _self_contained(html, alt)
     if caption:
         html = f'<p class="bptt-anim-caption"><strong>{caption}</strong></p>\n' + html
     return HTML(html)
+
+
+def _self_contained(html: str, alt: str) -> str:
+    html = re.sub(r'<link rel="stylesheet"[^>]*https?://[^>]*>\s*', "", html)
+    old_ids = set(re.findall(r"_anim_img([0-9a-f]{32})", html))
+    digest = hashlib.sha256(html.encode()).hexdigest()[:32]
+    for old in old_ids:
+        html = html.replace(old, digest)
+    return html.replace("<img id=", f'<img alt="{_html.escape(alt, quote=True)}" id=', 1)
+
+
+#: Every live widget of the book, by name: ``(draw, examples)`` where ``draw(**values)``
+#: recomputes and redraws the figure for one setting of the controls, and
+#: ``examples`` is a list of such settings.  The latency benchmark times these.
+WIDGETS: dict = {}
+
+
+def live(name: str, draw: Callable[..., object], controls: dict, examples: Sequence[dict] = ()):
+    """A live widget: ``controls`` (name -> ipywidgets control) drive ``draw(**values)``.
+
+    ``draw`` must create and return a matplotlib figure for the given values.
+    The widget is registered in :data:`WIDGETS` so that its redraw latency can
+    be benchmarked.  Returns an ``ipywidgets.VBox`` (controls above the figure).
+    """
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+
+    WIDGETS[name] = (draw, list(examples))
+
+    def show(**values):
+        fig = draw(**values)
+        plt.show(fig)
+
+    out = widgets.interactive_output(show, controls)
+    return widgets.VBox([widgets.HBox(list(controls.values())), out])

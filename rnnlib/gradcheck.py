@@ -13,7 +13,8 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["numerical_gradient", "rel_error", "check_gradients", "central_difference_error"]
+__all__ = ["numerical_gradient", "rel_error", "elementwise_rel_error", "check_gradients",
+           "central_difference_error"]
 
 
 def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
@@ -54,6 +55,21 @@ def rel_error(a, b) -> float:
         return 0.0
     scale = max(1e-12, float(np.max(np.abs(a))), float(np.max(np.abs(b))))
     return float(np.max(np.abs(a - b)) / scale)
+
+
+def elementwise_rel_error(a, b) -> float:
+    """The element-wise measure max_j |a_j − b_j| / max(|a_j|, |b_j|), for contrast only.
+
+    Common in course notes; ill-conditioned for entries near zero (chapter 1),
+    which is why the book uses :func:`rel_error` instead.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"b: expected the shape of a, {a.shape}, got shape {b.shape}")
+    denom = np.maximum(np.abs(a), np.abs(b))
+    ratio = np.divide(np.abs(a - b), denom, out=np.zeros_like(denom), where=denom > 0)
+    return float(ratio.max()) if ratio.size else 0.0
 
 
 def check_gradients(params, X, Y, grad_fn=None, *, eps=1e-5, h0=None, **forward_kwargs) -> dict:

@@ -96,3 +96,11 @@ def test_clipping_rejects_bad_grads():
         rnnlib.clip_by_norm([], 1.0)
     with pytest.raises(ValueError, match=r"^w\b"):
         rnnlib.clip_by_value({"w": np.array([np.nan])}, 1.0)
+
+
+def test_elementwise_error_is_ill_conditioned_near_zero():
+    a = np.array([1.0, 1e-12])
+    b = np.array([1.0, 2e-12])
+    assert rnnlib.elementwise_rel_error(a, b) == pytest.approx(0.5)
+    assert rnnlib.rel_error(a, b) < 1e-11
+    assert rnnlib.elementwise_rel_error(np.zeros(2), np.zeros(2)) == 0.0

@@ -15,7 +15,8 @@ lives in a module that holds one concept:
 from .activations import GAMMA, phi, phi_prime_from_h
 from .bptt import bptt, bptt_sum_of_products
 from .clipping import clip_by_norm, clip_by_value, global_norm
-from .gradcheck import central_difference_error, check_gradients, numerical_gradient, rel_error
+from .gradcheck import (central_difference_error, check_gradients, elementwise_rel_error,
+                        numerical_gradient, rel_error)
 from .jacobians import jacobian, jacobian_product
 from .losses import log_softmax, softmax
 from .rnn import Cache, forward, init_params
@@ -25,8 +26,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "GAMMA", "Cache", "bptt", "bptt_sum_of_products", "central_difference_error",
-    "check_gradients", "clip_by_norm", "clip_by_value", "forward", "global_norm",
-    "init_params", "jacobian", "jacobian_product", "log_softmax", "numerical_gradient",
+    "check_gradients", "clip_by_norm", "clip_by_value", "elementwise_rel_error", "forward",
+    "global_norm", "init_params", "jacobian", "jacobian_product", "log_softmax", "numerical_gradient",
     "phi", "phi_prime_from_h", "rel_error", "rtrl", "softmax",
 ]
 

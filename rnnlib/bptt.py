@@ -16,16 +16,44 @@ parameter gradient is a single sum over steps of *immediate* terms:
 Truncation (``truncate=τ``): the loss L_t sends gradient back through at most
 τ Jacobian factors, so the term of step k is kept only when t − k ≤ τ, and
 L_t reaches h_0 (t factors) only when t ≤ τ.  W_yh and b_y are never truncated.
+
+Speed and memory.  The recursion walks backward over blocks of steps (a single
+block unless the sequence is long).  In each block, G for all its steps is one
+matmul, the recursion turns it into Δ in place, and the block's immediate terms
+are summed with one matmul per parameter.  φ'(a_t) is taken from the stored
+h_t.  A lean cache (``forward(..., lean=True)``) has no ∂L/∂o_t; each block
+recomputes it from h_t.
 """
 from __future__ import annotations
+
+import threading
 
 import numpy as np
 
 from .activations import phi_prime_from_h
 from .jacobians import _check_cache, jacobian
+from .losses import loss_and_dlogits
+from .rnn import _output_layer, _time_blocks
 from .validation import check_params
 
 __all__ = ["bptt", "bptt_sum_of_products", "check_truncate"]
+
+GRAD_KEYS = ("W_xh", "W_hh", "b_h", "W_yh", "b_y", "h0")
+
+_scratch = threading.local()
+
+
+def _scratch_array(name: str, shape: tuple) -> np.ndarray:
+    """A reusable work array (one per name and thread) for temporaries that never
+    leave this module.  Reusing it spares the page faults of fresh allocation;
+    nothing returned by :func:`bptt` ever points into it.
+    """
+    size = int(np.prod(shape))
+    buf = getattr(_scratch, name, None)
+    if buf is None or buf.size < size:
+        buf = np.empty(size)
+        setattr(_scratch, name, buf)
+    return buf[:size].reshape(shape)
 
 
 def check_truncate(truncate) -> int | None:
@@ -37,10 +65,18 @@ def check_truncate(truncate) -> int | None:
     return int(truncate)
 
 
+def _dlogits(p, cache, s, e):
+    """∂L/∂o_t for steps s+1..e, shape (e − s, m, n_out): stored, or recomputed if lean."""
+    if cache.dO is not None:
+        return cache.dO[s:e]
+    o = _output_layer(p, cache.h[s + 1:e + 1])
+    return loss_and_dlogits(o, cache.Y[s:e], cache.loss_name, cache.weights()[s:e])[1]
+
+
 def _output_grads(p, cache):
     """∂L/∂W_yh, ∂L/∂b_y and G_t = ∂L_t/∂h_t for all t, each as one matmul."""
     T, m, H = cache.T, cache.m, p["W_hh"].shape[0]
-    dO = cache.dO.reshape(T * m, -1)
+    dO = _dlogits(p, cache, 0, T).reshape(T * m, -1)
     dW_yh = cache.h[1:].reshape(T * m, H).T @ dO
     db_y = dO.sum(axis=0)
     G = (dO @ p["W_yh"].T).reshape(T, m, H)
@@ -61,43 +97,71 @@ def _param_grads(p, cache, DA):
     }
 
 
+def _full_recursion(p, cache) -> dict:
+    """The O(T) recursion Δ_t = (G_t + Δ_{t+1} W_hhᵀ) ⊙ φ'(a_t), block by block."""
+    T, m, H = cache.T, cache.m, p["W_hh"].shape[0]
+    n_in, n_out = p["W_xh"].shape[0], p["W_yh"].shape[1]
+    X2 = cache.X.reshape(T * m, n_in)
+    h2 = cache.h.reshape((T + 1) * m, H)               # row block t holds h_t
+    W_hh_T = p["W_hh"].T
+    g = {"W_xh": np.zeros((n_in, H)), "W_hh": np.zeros((H, H)), "b_h": np.zeros(H),
+         "W_yh": np.zeros((H, n_out)), "b_y": np.zeros(n_out)}
+    back = np.zeros((m, H))                            # Δ_{t+1} W_hhᵀ; zero after step T
+    for s, e in reversed(_time_blocks(T, m, max(H, n_out))):
+        rows = slice(s * m, e * m)                     # steps s+1..e, flattened with m
+        dO = _dlogits(p, cache, s, e).reshape(-1, n_out)
+        g["W_yh"] += h2[rows.start + m:rows.stop + m].T @ dO      # Σ h_tᵀ ∂L/∂o_t
+        g["b_y"] += dO.sum(axis=0)
+        D = _scratch_array("D", (e - s, m, H))         # G_t; overwritten by Δ_t below
+        np.matmul(dO, p["W_yh"].T, out=D.reshape(-1, H))
+        dphi = phi_prime_from_h(cache.h[s + 1:e + 1], cache.activation,   # φ'(a_t)
+                                out=_scratch_array("dphi", (e - s, m, H)))
+        for i in range(e - s - 1, -1, -1):            # step t = s + 1 + i, backward
+            D[i] += back                               # δ_t = G_t + Δ_{t+1} W_hhᵀ
+            D[i] *= dphi[i]                            # Δ_t = δ_t ⊙ φ'(a_t)
+            np.matmul(D[i], W_hh_T, out=back)          # what step t sends to h_{t−1}
+        D2 = D.reshape(-1, H)
+        g["W_xh"] += X2[rows].T @ D2                   # Σ X_tᵀ Δ_t
+        g["W_hh"] += h2[rows].T @ D2                   # Σ h_{t−1}ᵀ Δ_t
+        g["b_h"] += D2.sum(axis=0)
+    g["h0"] = back                                     # Δ_1 W_hhᵀ
+    return g
+
+
 def bptt(params, cache, *, truncate=None) -> dict:
     """Gradients of the loss by the backward δ recursion.
 
     Cost O(T) for ``truncate=None``; O(T·min(τ, T)) for ``truncate=τ``.
+    Works on default and lean caches alike (see :func:`rnnlib.forward`).
 
     Returns a dict with the keys of ``params`` (same shapes) plus ``"h0"`` (m, H).
+    Every array in it is freshly allocated.
     """
     p = check_params(params)
     cache = _check_cache(cache)
     tau = check_truncate(truncate)
     T = cache.T
+    if tau is None or tau >= T:
+        grads = _full_recursion(p, cache)
+        return {key: grads[key] for key in GRAD_KEYS}
+
+    # Truncated: propagate every loss at once, one lag s = t − k at a time.
+    # Gs[k-1] = ∂L_{k+s}/∂h_k restricted to s factors, for k = 1..T−s.
     dW_yh, db_y, G = _output_grads(p, cache)
     dphi = phi_prime_from_h(cache.h[1:], cache.activation)        # φ'(a_t), (T, m, H)
     W_hh_T = p["W_hh"].T
-
-    if tau is None or tau >= T:
-        # The O(T) recursion: Δ_t = (G_t + Δ_{t+1} W_hhᵀ) ⊙ φ'(a_t).
-        DA = np.empty_like(G)
-        DA[T - 1] = G[T - 1] * dphi[T - 1]
-        for t in range(T - 1, 0, -1):                  # array index t ↔ step t
-            np.multiply(G[t - 1] + DA[t] @ W_hh_T, dphi[t - 1], out=DA[t - 1])
-        dh0 = DA[0] @ W_hh_T
-    else:
-        # Propagate every loss at once, one lag s = t − k at a time.
-        # Gs[k-1] = ∂L_{k+s}/∂h_k restricted to s factors, for k = 1..T−s.
-        DA = np.zeros_like(G)
-        dh0 = np.zeros_like(G[0])
-        Gs = G
-        for s in range(0, min(tau, T - 1) + 1):
-            das = Gs * dphi[: T - s]                   # Δ contributions at steps 1..T−s
-            DA[: T - s] += das
-            if s + 1 <= tau:                           # L_{1+s} reaches h_0 with s+1 factors
-                dh0 += das[0] @ W_hh_T
-            Gs = das[1:] @ W_hh_T                      # one more factor: lag s+1
+    DA = np.zeros_like(G)
+    dh0 = np.zeros_like(G[0])
+    Gs = G
+    for s in range(0, min(tau, T - 1) + 1):
+        das = Gs * dphi[: T - s]                   # Δ contributions at steps 1..T−s
+        DA[: T - s] += das
+        if s + 1 <= tau:                           # L_{1+s} reaches h_0 with s+1 factors
+            dh0 += das[0] @ W_hh_T
+        Gs = das[1:] @ W_hh_T                      # one more factor: lag s+1
     grads = _param_grads(p, cache, DA)
     grads.update({"W_yh": dW_yh, "b_y": db_y, "h0": dh0})
-    return {key: grads[key] for key in ("W_xh", "W_hh", "b_h", "W_yh", "b_y", "h0")}
+    return {key: grads[key] for key in GRAD_KEYS}
 
 
 def bptt_sum_of_products(params, cache, *, truncate=None) -> dict:
@@ -134,4 +198,4 @@ def bptt_sum_of_products(params, cache, *, truncate=None) -> dict:
             P0 = P @ J[1]                                     # here k_min = 1, so P = ∂h_t/∂h_1
             grads["h0"] += np.einsum("ia,iab->ib", g, P0)
     grads.update({"W_yh": dW_yh, "b_y": db_y})
-    return {key: grads[key] for key in ("W_xh", "W_hh", "b_h", "W_yh", "b_y", "h0")}
+    return {key: grads[key] for key in GRAD_KEYS}

@@ -122,8 +122,11 @@ def live(name: str, draw: Callable[..., object], controls: dict, examples: Seque
     WIDGETS[name] = (draw, list(examples))
 
     def show(**values):
+        from IPython.display import display
+
         fig = draw(**values)
-        plt.show(fig)
+        display(fig)          # works under any backend (inline, Agg, …)
+        plt.close(fig)
 
     out = widgets.interactive_output(show, controls)
     return widgets.VBox([widgets.HBox(list(controls.values())), out])

@@ -1,0 +1,214 @@
+"""Figures of chapter 9: clipping, the two truncations, and the training experiment.
+
+Every function returns a matplotlib figure (or an animation) and computes what
+it shows with :mod:`rnnlib` — :func:`rnnlib.clip_by_norm`,
+:func:`rnnlib.clip_by_value`, :mod:`rnnlib.truncation_bias`,
+:mod:`rnnlib.contributions` and :mod:`rnnlib.training`; nothing is recomputed here.
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from .clipping import clip_by_norm, clip_by_value, global_norm
+from .contributions import kept_by_truncation, scaled_problem, term_tensor
+from .training import kept_by_chunks
+from .truncation_bias import RECURRENT_KEYS, grad_cosine, truncation_cosine
+from .viz import COLORS, jshtml_animation
+
+__all__ = ["value_clipping_cosines", "clipping_figure", "truncation_bias_figure",
+           "window_cosines", "draw_windows", "windows_animation", "training_figure",
+           "WINDOW_T"]
+
+#: Sequence length of the window widget and its animation.
+WINDOW_T = 12
+
+
+def _plt():
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def value_clipping_cosines(grads: dict, fractions) -> np.ndarray:
+    """cos(g, clip_by_value(g, c)) for c = fraction × max|g| (one value per fraction)."""
+    top = max(float(np.max(np.abs(v))) for v in grads.values())
+    return np.array([grad_cosine(grads, clip_by_value(grads, f * top)) for f in fractions])
+
+
+def clipping_figure(grads: dict, fractions=None):
+    """Two panels: a 2-D gradient clipped both ways, and cos(g, clipped g) against the threshold.
+
+    ``grads`` is a real gradient dict (e.g. from :func:`rnnlib.bptt`); the
+    threshold of value clipping is swept as a fraction of max|g|, that of norm
+    clipping as the same fraction of ‖g‖₂.
+    """
+    plt = _plt()
+    fractions = np.geomspace(1e-3, 1.0, 40) if fractions is None else np.asarray(fractions)
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(8.6, 3.5), gridspec_kw={"width_ratios": [1, 1.4]})
+    g = {"g": np.array([3.0, 0.8])}
+    c = 1.0
+    by_norm, _ = clip_by_norm(g, c)
+    by_value = clip_by_value(g, c)
+    ax.add_patch(plt.Rectangle((-c, -c), 2 * c, 2 * c, fill=False, ls=":", ec=COLORS[3]))
+    ax.add_patch(plt.Circle((0, 0), c, fill=False, ls="--", ec=COLORS[0]))
+    for vec, col, lab in [(g["g"], "#808080", "g"), (by_norm["g"], COLORS[0], "norm-clipped, c = 1"),
+                          (by_value["g"], COLORS[3], "value-clipped, c = 1")]:
+        ax.annotate("", xy=vec, xytext=(0, 0), arrowprops=dict(arrowstyle="-|>", color=col, lw=2))
+        ax.plot([], [], color=col, lw=2, label=lab)
+    ax.set_xlim(-1.3, 3.3)
+    ax.set_ylim(-1.3, 1.6)
+    ax.set_aspect("equal")
+    ax.legend(loc="lower right", fontsize=8)
+    ax.set_title("a two-entry gradient", fontsize=10)
+    ax.grid(True)
+    cos_value = value_clipping_cosines(grads, fractions)
+    norm = global_norm(grads)
+    cos_norm = [grad_cosine(grads, clip_by_norm(grads, f * norm)[0]) for f in fractions]
+    ax2.semilogx(fractions, cos_norm, "-", color=COLORS[0], label="norm clipping (c = fraction × ‖g‖₂)")
+    ax2.semilogx(fractions, cos_value, "-", color=COLORS[3], label="value clipping (c = fraction × max|g|)")
+    ax2.set_xlabel("threshold as a fraction of ‖g‖₂ or of max|g|")
+    ax2.set_ylabel("cos(g, clipped g)")
+    ax2.set_title("an RNN gradient", fontsize=10)
+    ax2.legend(loc="lower right", fontsize=8)
+    ax2.grid(True)
+    fig.tight_layout()
+    return fig
+
+
+def truncation_bias_figure(scales=(0.6, 1.0, 1.5, 3.0), T: int = 40, *, seed: int = 0):
+    """cos(full gradient, truncate=τ gradient) against τ, one curve per ‖W_hh‖₂ = scale.
+
+    The problems are :func:`rnnlib.contributions.scaled_problem` (tanh, losses at
+    every step); the cosine is over the recurrent weights W_xh, W_hh, b_h.
+    """
+    plt = _plt()
+    taus = np.arange(0, T)
+    fig, ax = plt.subplots(figsize=(6.4, 3.4))
+    for scale in scales:
+        params, cache = scaled_problem(T, scale=scale, seed=seed)
+        ax.plot(taus, truncation_cosine(params, cache, taus), "o-", ms=2.5,
+                label=f"$\\|W_{{hh}}\\|_2$ = {scale:g}")
+    ax.set_xlabel("τ (Jacobian factors each loss may cross)")
+    ax.set_ylabel("cos(full, truncated)")
+    ax.set_title(f"truncation bias, T = {T}, tanh", fontsize=10)
+    ax.grid(True)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+@functools.lru_cache(maxsize=8)
+def _window_problem(scale):
+    """The widget's problem and its (t, k) terms, cached: a redraw only re-plots."""
+    params, cache = scaled_problem(WINDOW_T, scale=scale, seed=0)
+    terms = {k: term_tensor(params, cache, k) for k in RECURRENT_KEYS}
+    return params, cache, terms
+
+
+def window_cosines(params, cache, tau: int, chunk: int, *, terms=None) -> tuple:
+    """(cos for ``truncate=τ``, cos for chunks of ``chunk`` steps), both against full BPTT.
+
+    Assembled from the (t, k) terms of the double sum
+    (:func:`rnnlib.contributions.term_tensor`) over W_xh, W_hh and b_h;
+    ``terms`` may pass them in precomputed (a dict over those keys).
+    """
+    T = cache.T
+    if terms is None:
+        terms = {k: term_tensor(params, cache, k) for k in RECURRENT_KEYS}
+    full = {k: v.sum(axis=(0, 1)) for k, v in terms.items()}
+    out = []
+    for keep in (kept_by_truncation(T, tau), kept_by_chunks(T, chunk)):
+        out.append(grad_cosine(full, {k: v[keep].sum(axis=0) for k, v in terms.items()}))
+    return tuple(out)
+
+
+def _render_windows(fig, tau, chunk, scale):
+    params, cache, terms = _window_problem(float(scale))
+    T = cache.T
+    C = np.sqrt((terms["W_hh"].reshape(T, T, -1) ** 2).sum(axis=-1))
+    cos_tau, cos_chunk = window_cosines(params, cache, tau, chunk, terms=terms)
+    fig.clear()
+    axes = fig.subplots(1, 2)
+    with np.errstate(divide="ignore"):
+        logC = np.log10(C)
+    lower = np.tril(np.ones((T, T), bool))
+    logC = np.where(lower & np.isfinite(logC), logC, np.nan)
+    vmax = float(np.nanmax(logC))
+    titles = [f"truncate = {tau}: cos = {cos_tau:.4f}", f"chunks of K = {chunk}: cos = {cos_chunk:.4f}"]
+    masks = [kept_by_truncation(T, tau), kept_by_chunks(T, chunk)]
+    for ax, title, keep in zip(axes, titles, masks):
+        dropped = np.where(lower & ~keep, 1.0, np.nan)
+        ax.imshow(np.where(keep, logC, np.nan), origin="upper", cmap="viridis", vmin=vmax - 8,
+                  vmax=vmax, extent=(0.5, T + 0.5, T + 0.5, 0.5))
+        ax.imshow(dropped, origin="upper", cmap="Greys", vmin=0, vmax=2.5, alpha=0.6,
+                  extent=(0.5, T + 0.5, T + 0.5, 0.5))
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("k (step of the immediate partial)")
+        ax.set_ylabel("t (loss $L_t$)")
+        if chunk < T and ax is axes[1]:
+            for b in range(chunk, T, chunk):
+                ax.axhline(b + 0.5, color="#808080", lw=0.8)
+                ax.axvline(b + 0.5, color="#808080", lw=0.8)
+    fig.suptitle(f"terms of ∂L/∂W_hh kept (colour: log10 norm) and dropped (grey); "
+                 f"T = {T}, ‖W_hh‖₂ = {scale:g}", fontsize=10)
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.14, top=0.84, wspace=0.3)
+    return fig
+
+
+def draw_windows(tau: int = 3, chunk: int = 4, scale: float = 1.5):
+    """Widget figure: the (t, k) terms kept by ``truncate=τ`` and by chunks of K steps."""
+    plt = _plt()
+    return _render_windows(plt.figure(figsize=(8.6, 4.0)), tau, chunk, scale)
+
+
+def windows_animation(scale: float = 1.5, chunks=(1, 2, 4, 8, 12)):
+    """Animation sweeping K = τ + 1 (same longest lag for both truncations)."""
+    plt = _plt()
+    chunks = list(chunks)
+    fig = plt.figure(figsize=(8.6, 4.0))
+    return jshtml_animation(
+        fig, lambda K: _render_windows(fig, K - 1, K, scale), chunks,
+        alt=("Two heat maps of the terms of the BPTT double sum on the (t, k) grid, with crosses on "
+             "the terms each truncation drops: a diagonal band for truncate = tau, square blocks "
+             "for chunks of K steps; the titles give the cosine with the full gradient."),
+        caption=f"Swept parameter: the chunk length K = {', '.join(map(str, chunks))}, with τ = K − 1")
+
+
+def training_figure(result: dict, *, smooth: int = 25):
+    """Test MSE against step (left) and gradient norm against step (right) for every run.
+
+    ``result`` is the dict returned by
+    :func:`rnnlib.adding_experiment.run_adding_experiment` (or loaded from its JSON).
+    The gradient norm is smoothed by a running median over ``smooth`` steps
+    (thin line: raw; the median starts at step ``smooth``); it is the norm *before* clipping.
+    """
+    plt = _plt()
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(9.0, 3.6))
+    for i, run in enumerate(result["runs"]):
+        col = COLORS[i % len(COLORS)]
+        ax.semilogy(run["eval_steps"], run["test_mse"], "o-", ms=2.5, color=col, label=run["name"])
+        g = np.asarray(run["grad_norm"], dtype=float)
+        steps = np.arange(1, g.size + 1)
+        ax2.semilogy(steps, g, color=col, lw=0.4, alpha=0.35)
+        if g.size >= smooth:
+            windows = np.lib.stride_tricks.sliding_window_view(g, smooth)
+            ax2.semilogy(steps[smooth - 1:], np.median(windows, axis=1), color=col, lw=1.6,
+                         label=run["name"])
+    ax.axhline(result["baseline_mse"], color="#808080", ls="--", lw=1, label="predict 1 (baseline)")
+    ax.axhline(result["learned_threshold_mse"], color="#808080", ls=":", lw=1, label="'learned' threshold")
+    ax.set_xlabel("optimizer step")
+    ax.set_ylabel("test MSE")
+    ax.set_title(f"adding problem, T = {result['settings']['T']}", fontsize=10)
+    ax.legend(fontsize=8)
+    ax.grid(True)
+    clip = result["settings"].get("clip_norm")
+    if clip:
+        ax2.axhline(clip, color="#808080", ls="--", lw=1, label=f"clip_norm = {clip:g}")
+    ax2.set_xlabel("optimizer step")
+    ax2.set_ylabel("‖∂L/∂θ‖₂ before clipping")
+    ax2.set_title("gradient norm (running median)", fontsize=10)
+    ax2.legend(fontsize=8)
+    ax2.grid(True)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,51 @@
+"""rnnlib.tasks: the adding problem."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import rnnlib
+from rnnlib.tasks import ADDING_BASELINE_MSE, adding_problem
+
+
+@pytest.mark.parametrize("T", [2, 3, 10, 51])
+def test_shapes_markers_and_target(T):
+    m = 40
+    X, Y, mask = adding_problem(T, m, seed=7)
+    assert X.shape == (T, m, 2) and Y.shape == (T, m, 1) and mask.shape == (T, m)
+    half = T // 2
+    marks = X[..., 1]
+    assert np.all(marks.sum(axis=0) == 2)
+    assert np.all(marks[:half].sum(axis=0) == 1) and np.all(marks[half:].sum(axis=0) == 1)
+    assert np.all((X[..., 0] >= 0) & (X[..., 0] <= 1))
+    np.testing.assert_allclose(Y[-1, :, 0], (X[..., 0] * marks).sum(axis=0), rtol=0, atol=1e-15)
+    assert np.all(Y[:-1] == 0)
+    assert np.all(mask[-1] == 1) and np.all(mask[:-1] == 0)
+
+
+def test_deterministic_given_seed_and_different_across_seeds():
+    a, b, c = adding_problem(12, 5, seed=3), adding_problem(12, 5, seed=3), adding_problem(12, 5, seed=4)
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+    assert not np.array_equal(a[0], c[0])
+
+
+def test_mask_counts_only_last_step_in_forward():
+    X, Y, mask = adding_problem(6, 4, seed=0)
+    p = rnnlib.init_params(2, 3, 1, seed=0)
+    L, cache = rnnlib.forward(p, X, Y, loss="mse", loss_mask=mask)
+    want = 0.5 * np.mean((cache.o[-1, :, 0] - Y[-1, :, 0]) ** 2)
+    assert abs(L - want) < 1e-14
+
+
+def test_baseline_mse_of_predicting_one():
+    _, Y, _ = adding_problem(4, 200_000, seed=1)
+    mse = np.mean((Y[-1, :, 0] - 1.0) ** 2)
+    assert abs(mse - ADDING_BASELINE_MSE) < 0.003
+
+
+@pytest.mark.parametrize("kw, name", [({"T": 1, "m": 3}, "T"), ({"T": 5, "m": 0}, "m"),
+                                      ({"T": 5.0, "m": 3}, "T"), ({"T": 5, "m": True}, "m")])
+def test_bad_input(kw, name):
+    with pytest.raises(ValueError, match=rf"^{name}: expected an integer"):
+        adding_problem(**kw, seed=0)

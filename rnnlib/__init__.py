@@ -32,3 +32,5 @@ __all__ = [
 ]
 
 # --- chapter modules (added by later chapters; keep one import per line) ---
+from .pascanu import pascanu_unit
+from . import lstm

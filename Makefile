@@ -6,7 +6,6 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
-export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 NBVAL_FLAGS := --nbval-lax --nbval-current-env \
@@ -14,12 +13,19 @@ NBVAL_FLAGS := --nbval-lax --nbval-current-env \
                -n 2 --dist loadfile --durations=0 -p no:cacheprovider
 
 .PHONY: help venv book test test-lib test-notebooks test-build lab bench freeze clean
+.PHONY: assets browser test-site test-workflows pdf
+
+NPM      ?= npm
+CHROMIUM ?= /usr/bin/chromium
+NODE_STAMP := node_modules/.package-lock.json
+WORKFLOWS  := .github/workflows/ci.yml .github/workflows/publish.yml
 
 help:
 	@echo "make book   build the website into _build/html"
 	@echo "make test   library tests, notebook checks (nbval) and a strict book build"
 	@echo "make lab    open the notebooks in JupyterLab"
 	@echo "make bench  run the benchmarks (not part of make test)"
+	@echo "make pdf    the whole book as one PDF (needs TeX Live; not part of make test)"
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,8 +34,30 @@ $(STAMP): requirements.txt pyproject.toml
 
 venv: $(STAMP)
 
-book: venv
-	$(BIN)/jupyter-book build . 
+# The site serves MathJax, require.js and the widget manager itself: npm installs the
+# exact versions in package-lock.json, tools/vendor_assets.py copies what pages need
+# into book/assets/vendor/ (not committed).
+$(NODE_STAMP): package.json package-lock.json
+	@command -v $(NPM) >/dev/null 2>&1 || { echo "make: npm is missing; install Node.js and npm (Debian: apt-get install npm)" >&2; exit 1; }
+	$(NPM) ci --no-audit --no-fund --ignore-scripts
+	@touch $@
+
+assets: venv $(NODE_STAMP)
+	$(BIN)/python tools/vendor_assets.py
+
+# The browser tests drive Debian's Chromium.  As root on Debian, install it; otherwise say what is missing.
+browser:
+	@if [ -x "$(CHROMIUM)" ]; then echo "browser: $(CHROMIUM)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "browser: installing Debian's chromium package"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else \
+	  echo "make: the browser tests need Chromium at $(CHROMIUM), which is missing." >&2; \
+	  echo "      Install it (Debian/Ubuntu: sudo apt-get install chromium) or set CHROMIUM=/path/to/chromium." >&2; \
+	  exit 1; fi
+
+book: venv assets
+	$(BIN)/jupyter-book build .
 	@echo
 	@echo "The book is built: open $(abspath _build/html/index.html)"
 
@@ -37,6 +65,8 @@ test: venv
 	$(MAKE) test-lib
 	$(MAKE) test-notebooks
 	$(MAKE) test-build
+	$(MAKE) test-workflows
+	$(MAKE) test-site
 
 test-lib: venv
 	$(BIN)/python -m pytest tests/ -q -p no:cacheprovider --ignore=tests/site
@@ -45,9 +75,30 @@ test-notebooks: venv
 	$(BIN)/python -m pytest $(NBVAL_FLAGS) notebooks/
 
 # A strict build: every notebook executed afresh, every warning an error.
-test-build: venv
+test-build: venv assets
 	rm -rf _build/.jupyter_cache _build/jupyter_execute
 	$(BIN)/jupyter-book build . -W -n --keep-going
+
+# The GitHub workflows, against GitHub's schema (shipped with check-jsonschema: offline).
+test-workflows: venv
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOWS)
+
+# Every page of the built _build/html in Chromium (light and dark), with axe-core;
+# screenshots go to _build/screenshots/, page weights and axe counts to _build/site-report.txt.
+test-site: venv browser
+	@test -f _build/html/index.html || { echo "make: no built site in _build/html; run make book (or make test-build) first" >&2; exit 1; }
+	BPTT_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest tests/site -q -p no:cacheprovider -n 2 --dist loadgroup
+
+# The whole book as one PDF (xelatex through latexmk; Debian's TeX Live, offline).
+TEX_PACKAGES := texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended \
+                texlive-xetex latexmk fonts-freefont-otf
+pdf: venv
+	@if ! command -v xelatex >/dev/null 2>&1 || ! command -v latexmk >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(TEX_PACKAGES); \
+	  else echo "make: make pdf needs xelatex and latexmk (Debian: apt-get install $(TEX_PACKAGES))" >&2; exit 1; fi; fi
+	$(BIN)/jupyter-book build . --builder pdflatex
+	@echo "The PDF is built: $(abspath _build/latex/bptt-book.pdf)"
 
 lab: venv
 	$(BIN)/jupyter lab notebooks/
@@ -57,3 +108,23 @@ freeze: venv
 
 clean:
 	rm -rf _build
+
+# --- benchmarks (issue 6): `make bench`, never part of `make test` -----------
+# The peers (PyTorch, JAX) live in their own environment, .venv-bench.
+BENCH_VENV  := .venv-bench
+BENCH_PY    := $(BENCH_VENV)/bin/python
+BENCH_STAMP := $(BENCH_VENV)/.installed
+
+$(BENCH_STAMP): benchmarks/requirements.txt pyproject.toml
+	@test -x $(BENCH_PY) || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_PY) -m pip install --quiet --disable-pip-version-check -r benchmarks/requirements.txt -e .
+	@touch $(BENCH_STAMP)
+
+bench: venv $(BENCH_STAMP)
+	$(BENCH_PY) benchmarks/peers.py
+	$(BENCH_PY) benchmarks/scaling.py
+	$(BENCH_PY) benchmarks/memory.py
+	$(BIN)/python benchmarks/widget_latency.py
+	$(BIN)/python benchmarks/book_cost.py --reuse-widget-run --build
+	$(BIN)/python benchmarks/report.py
+	@echo "Results in benchmarks/results/; appendix page book/performance.md"

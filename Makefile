@@ -69,7 +69,7 @@ test: venv
 	$(MAKE) test-site
 
 test-lib: venv
-	$(BIN)/python -m pytest tests/ -q -p no:cacheprovider --ignore=tests/site
+	$(BIN)/python -m pytest tests/ -q -p no:cacheprovider --ignore=tests/site -n 2 --durations=10
 
 test-notebooks: venv
 	$(BIN)/python -m pytest $(NBVAL_FLAGS) notebooks/

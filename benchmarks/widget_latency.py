@@ -1,11 +1,16 @@
 """Item 4: how long a live widget takes to react to a slider move.
 
 Every live widget registers ``(draw, examples)`` in ``rnnlib.viz.WIDGETS``
-when the notebook calls ``rnnlib.viz.live``.  This script executes each chapter
+when the notebook calls ``rnnlib.viz.live``.  A widget keeps ONE figure: the
+first display creates it, and every slider move calls ``draw(**values, fig=fig)``,
+which updates that figure in place.  This script executes each chapter
 notebook in a fresh kernel and then, in that kernel, times for each registered
-widget and each example setting ``draw(**example)`` followed by
-``fig.canvas.draw()`` on the Agg backend — the work a slider move triggers.
-One untimed call first warms caches, as the first display of the widget does.
+widget and each example setting exactly that: ``draw(**example, fig=fig)``
+followed by ``fig.canvas.draw()`` on the Agg backend, on the widget's
+persistent figure.  One untimed call first creates the figure and warms caches,
+as the first display of the widget does (with the last example, so that the
+examples, distinct settings of the controls visited in turn, each redraw the
+figure for values other than those it shows).
 
 Target: median < 100 ms.  Writes results/widgets.json.
 """
@@ -36,17 +41,18 @@ _res = {}
 for _name, (_draw, _examples) in list(rnnlib.viz.WIDGETS.items()):
     _times, _error = [], None
     try:
+        _fig = None
         if _examples:
-            _fig = _draw(**_examples[0]) or plt.gcf()
+            _fig = _draw(**_examples[-1]) or plt.gcf()     # untimed: the widget's first display
             _fig.canvas.draw()
-            plt.close(_fig)
         for _rep in range(REPEATS):
             for _ex in _examples:
                 _t0 = time.perf_counter()
-                _fig = _draw(**_ex) or plt.gcf()
+                _fig = _draw(**_ex, fig=_fig) or _fig      # a slider move: redraw the same figure
                 _fig.canvas.draw()
                 _times.append(time.perf_counter() - _t0)
-                plt.close(_fig)
+        if _fig is not None:
+            plt.close(_fig)
     except Exception as _e:
         _error = f"{type(_e).__name__}: {_e}"[:300]
     _res[_name] = {"times": _times, "examples": len(_examples), "error": _error,

@@ -218,14 +218,21 @@ def _figure(fig, ncols=1, figsize=(6.0, 3.2), width_ratios=None):
     return fig, axes
 
 
-def _heatmap(ax, C, title):
-    """log10 heat map of a (T, T) contribution matrix; the k > t half left blank."""
+def _log_heatmap_data(C):
+    """log10 of a (T, T) contribution matrix, NaN (blank) where k > t or the term is 0,
+    and its largest finite value."""
     T = C.shape[0]
     with np.errstate(divide="ignore"):
         logC = np.log10(C)
     logC = np.where(np.tril(np.ones((T, T), bool)) & np.isfinite(logC), logC, np.nan)
     finite = logC[np.isfinite(logC)]
-    vmax = float(finite.max()) if finite.size else 0.0
+    return logC, float(finite.max()) if finite.size else 0.0
+
+
+def _heatmap(ax, C, title):
+    """log10 heat map of a (T, T) contribution matrix; the k > t half left blank."""
+    T = C.shape[0]
+    logC, vmax = _log_heatmap_data(C)
     im = ax.imshow(logC, origin="upper", cmap="viridis", vmin=vmax - 8, vmax=vmax,
                    extent=(0.5, T + 0.5, T + 0.5, 0.5))
     from matplotlib.ticker import MaxNLocator
@@ -244,37 +251,57 @@ def draw_contributions(scale: float = 1.0, activation: str = "tanh", key: str = 
     """Figure: log10 ‖term(t, k)‖_F on the (t, k) grid, plus the norm carried by each lag t − k.
 
     The problem is :func:`scaled_problem` with ‖W_hh‖₂ = ``scale``.  ``truncate``
-    outlines the terms that truncated BPTT keeps.  Pass ``fig`` to redraw an
-    existing figure (for an animation).  Returns the figure.
+    outlines the terms that truncated BPTT keeps.  Returns the figure; pass it
+    back as ``fig`` to redraw it for other values (a widget's slider move, an
+    animation's frame): the image, markers, curve and titles are then updated
+    in place instead of being rebuilt.
     """
     from matplotlib.ticker import MaxNLocator
 
     params, cache = scaled_problem(T, scale=scale, activation=activation,
                                    h0_scale=h0_scale, seed=seed)
     C = term_contributions(params, cache, key)
-    fig, (ax, ax2) = _figure(fig, 2, (8.4, 3.6), [1.1, 1])
-    # plain Unicode instead of mathtext: parsing TeX on every redraw would slow the widget down
-    im = _heatmap(ax, C, f"log₁₀ norm of each term of ∂L/∂{key}")
-    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
-    if truncate is not None:
-        keep = kept_by_truncation(T, truncate)
-        ys, xs = np.nonzero(keep)
-        ax.scatter(xs + 1, ys + 1, s=12, marker="s", facecolors="none", edgecolors="#D55E00",
-                   linewidths=0.9, label=f"kept by truncate={truncate}")
-        ax.legend(loc="upper right", fontsize=8)
+    logC, vmax = _log_heatmap_data(C)
     lags = np.arange(T)
     per_lag = np.array([np.sqrt((np.diagonal(C, -s) ** 2).sum()) for s in lags])
     with np.errstate(divide="ignore"):
         log_lag = np.where(per_lag > 0, np.log10(np.where(per_lag > 0, per_lag, 1.0)), np.nan)
     top = np.nanmax(log_lag) if np.isfinite(log_lag).any() else 0.0
-    ax2.plot(lags, log_lag, "o-", ms=3)                 # 0 (nothing at this lag): not drawn
+
+    parts = getattr(fig, "_bptt_parts", None)
+    if parts is None or parts["key"] != ("contributions", key, T):
+        fig, (ax, ax2) = _figure(fig, 2, (8.4, 3.6), [1.1, 1])
+        # plain Unicode instead of mathtext: parsing TeX on every redraw would slow the widget down
+        im = _heatmap(ax, C, f"log₁₀ norm of each term of ∂L/∂{key}")
+        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+        kept = ax.scatter([], [], s=12, marker="s", facecolors="none", edgecolors="#D55E00",
+                          linewidths=0.9)
+        line, = ax2.plot(lags, log_lag, "o-", ms=3)     # 0 (nothing at this lag): not drawn
+        ax2.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax2.set_xlabel("lag t − k (number of Jacobian factors)")
+        ax2.set_ylabel("log₁₀ norm of the terms at this lag")
+        ax2.grid(True)
+        fig.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.9, wspace=0.35)
+        parts = fig._bptt_parts = {"key": ("contributions", key, T), "axes": (ax, ax2),
+                                   "image": im, "kept": kept, "line": line}
+    ax, ax2 = parts["axes"]
+    parts["image"].set_data(logC)
+    parts["image"].set_clim(vmax - 8, vmax)             # the colour bar follows the image
+    if ax.get_legend() is not None:
+        ax.get_legend().remove()
+    if truncate is None:
+        parts["kept"].set_visible(False)
+    else:
+        ys, xs = np.nonzero(kept_by_truncation(T, truncate))
+        parts["kept"].set_offsets(np.column_stack([xs + 1, ys + 1]))
+        parts["kept"].set_label(f"kept by truncate={truncate}")
+        parts["kept"].set_visible(True)
+        ax.legend(loc="upper right", fontsize=8)
+    parts["line"].set_data(lags, log_lag)
+    ax2.relim()                                         # lags without terms (NaN) narrow the x range
+    ax2.autoscale_view(scaley=False)
     ax2.set_ylim(top - 8.5, top + 0.5)
-    ax2.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax2.set_xlabel("lag t − k (number of Jacobian factors)")
-    ax2.set_ylabel("log₁₀ norm of the terms at this lag")
     ax2.set_title(f"‖W_hh‖₂ = {scale:.2f}, {activation}", fontsize=10)
-    ax2.grid(True)
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.9, wspace=0.35)
     return fig
 
 
@@ -302,25 +329,31 @@ def draw_step_contributions(scale: float = 1.0, activation: str = "tanh", T: int
 
     With ``last_only=True`` (the default) only L_T counts, so the bar of step k
     shows how much X_k still matters T − k steps before the loss.  The problem
-    is :func:`scaled_problem` with ‖W_hh‖₂ = ``scale``.  Pass ``fig`` to redraw
-    an existing figure (for an animation).  Returns the figure.
+    is :func:`scaled_problem` with ‖W_hh‖₂ = ``scale``.  Returns the figure;
+    pass it back as ``fig`` to redraw it for other values (the bar heights and
+    the title are then updated in place).
     """
     params, cache = scaled_problem(T, scale=scale, activation=activation,
                                    last_only=last_only, seed=seed)
     s = step_contributions(params, cache, "W_xh")
-    fig, ax = _figure(fig, 1, (6.0, 3.2))
     floor = -9.0                                         # bars start at 1e-9 on a log10 axis
     with np.errstate(divide="ignore"):
         logs = np.log10(np.maximum(s, 1e-300))
-    ax.bar(np.arange(1, T + 1), np.maximum(logs, floor) - floor, bottom=floor, color="#0072B2")
-    ax.set_ylim(floor, 1.0)
-    ax.set_xticks(range(1, T + 1))
-    ax.set_xlabel("input step k")
-    ax.set_ylabel("log₁₀ ‖X_kᵀ Δ_k‖_F")
-    ax.set_title(f"share of ∂L/∂W_xh entering at step k;  ‖W_hh‖₂ = {scale:.2f}, {activation}",
-                 fontsize=10)
-    ax.grid(True, axis="y")
-    fig.subplots_adjust(left=0.12, right=0.98, bottom=0.16, top=0.88)
+    parts = getattr(fig, "_bptt_parts", None)
+    if parts is None or parts["key"] != ("step_contributions", T):
+        fig, ax = _figure(fig, 1, (6.0, 3.2))
+        bars = ax.bar(np.arange(1, T + 1), np.zeros(T), bottom=floor, color="#0072B2")
+        ax.set_ylim(floor, 1.0)
+        ax.set_xticks(range(1, T + 1))
+        ax.set_xlabel("input step k")
+        ax.set_ylabel("log₁₀ ‖X_kᵀ Δ_k‖_F")
+        ax.grid(True, axis="y")
+        fig.subplots_adjust(left=0.12, right=0.98, bottom=0.16, top=0.88)
+        parts = fig._bptt_parts = {"key": ("step_contributions", T), "axes": ax, "bars": bars}
+    for bar, height in zip(parts["bars"], np.maximum(logs, floor) - floor):
+        bar.set_height(height)
+    parts["axes"].set_title(f"share of ∂L/∂W_xh entering at step k;  ‖W_hh‖₂ = {scale:.2f}, {activation}",
+                            fontsize=10)
     return fig
 
 

@@ -1,9 +1,11 @@
 """Figures, widgets' draw functions and animations of chapters 6 and 7.
 
 Each ``draw_*`` function takes the widget's control values and returns a new
-matplotlib figure; it calls a ``_render_*`` function that fills a given
-figure, which the ``*_animation`` counterparts reuse frame by frame (at most
-30 frames at 80 dpi, through :func:`rnnlib.viz.jshtml_animation`).  What does
+matplotlib figure, or redraws the figure passed as ``fig`` (a live widget keeps
+one figure); it calls a ``_render_*`` function that fills a given figure,
+which the ``*_animation`` counterparts reuse frame by frame (at most 30 frames
+at 80 dpi, through :func:`rnnlib.viz.jshtml_animation`).  The explorer's
+``_render_*`` updates the artists of a figure it drew before in place.  What does
 not depend on the cheapest controls is cached, so that a redraw costs one
 small figure.  The numbers come from :mod:`rnnlib.analysis` and
 :mod:`rnnlib.pascanu`.
@@ -95,39 +97,50 @@ def _render_explorer(fig, t, k, rho, activation):
     bound = A.jacobian_bound(params["W_hh"], activation, lags)
     frob = np.sqrt(np.sum(sv ** 2, axis=1))
 
-    fig.clf()
-    ax0, ax1 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.5]})
     v = max(float(np.max(np.abs(P))), 1e-300)
-    ax0.imshow(P, cmap="RdBu_r", vmin=-v, vmax=v)
-    # Plain-text labels and no colorbar keep a redraw cheap; the colour scale is ±max|entry|.
+    parts = getattr(fig, "_bptt_parts", None)
+    if parts is None or parts["key"] != "explorer":
+        fig.clf()
+        ax0, ax1 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.5]})
+        # Plain-text labels and no colorbar keep a redraw cheap; the colour scale is ±max|entry|.
+        image = ax0.imshow(P, cmap="RdBu_r", vmin=-v, vmax=v)
+        ax0.set_xticks([])
+        ax0.set_yticks([])
+        ax0.set_xlabel("columns: h_k,  rows: h_t")
+        lines = [ax1.semilogy([], [], "--", color="#808080", label="bound (γ_W γ_h)^(t−k)")[0],
+                 ax1.semilogy([], [], color=COLORS[0], lw=3, label="‖∂h_t/∂h_k‖₂")[0],
+                 ax1.semilogy([], [], color=COLORS[1], lw=1.2, ls="-.", label="‖∂h_t/∂h_k‖_F")[0]]
+        chosen = ax1.axvline(t - k, color=COLORS[3], lw=1, ls=":")
+        ax1.set_xlabel("lag t − k")
+        _plain_log_ticks(ax1)
+        ax1.set_xlim(0, EXPLORER_T)
+        ax1.set_xticks(range(0, EXPLORER_T + 1, 10))
+        ax1.set_ylim(1e-12, 1e8)
+        ax1.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        ax1.grid(True, which="major")
+        fig.subplots_adjust(left=0.02, right=0.78, bottom=0.14, top=0.9, wspace=0.3)   # fixed: fast redraws
+        parts = fig._bptt_parts = {"key": "explorer", "axes": (ax0, ax1), "image": image,
+                                   "lines": lines, "chosen": chosen}
+    # A redraw only updates the data and the titles of the artists drawn above.
+    ax0, ax1 = parts["axes"]
+    parts["image"].set_data(P)
+    parts["image"].set_clim(-v, v)
     ax0.set_title(f"∂h_{t}/∂h_{k}   (±{v:.0e})", fontsize=10)
-    ax0.set_xticks([])
-    ax0.set_yticks([])
-    ax0.set_xlabel("columns: h_k,  rows: h_t")
-    ax1.semilogy(lags, bound, "--", color="#808080",
-                 label="bound (γ_W γ_h)^(t−k)")
-    ax1.semilogy(lags, _positive(sv[:, 0]), color=COLORS[0], lw=3,
-                 label="‖∂h_t/∂h_k‖₂")
-    ax1.semilogy(lags, _positive(frob), color=COLORS[1], lw=1.2, ls="-.",
-                 label="‖∂h_t/∂h_k‖_F")
-    ax1.axvline(t - k, color=COLORS[3], lw=1, ls=":")
-    ax1.set_xlabel("lag t − k")
-    _plain_log_ticks(ax1)
+    for line, y in zip(parts["lines"], (bound, _positive(sv[:, 0]), _positive(frob))):
+        line.set_data(lags, y)
+    parts["chosen"].set_xdata([t - k, t - k])
     ax1.set_title(f"{activation}: ρ(W_hh) = {rho:.2f}, γ_W γ_h = {gw * GAMMA[activation]:.2f}", fontsize=10)
-    ax1.set_xlim(0, EXPLORER_T)
-    ax1.set_xticks(range(0, EXPLORER_T + 1, 10))
-    ax1.set_ylim(1e-12, 1e8)
-    ax1.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    ax1.grid(True, which="major")
-    fig.subplots_adjust(left=0.02, right=0.78, bottom=0.14, top=0.9, wspace=0.3)   # fixed: fast redraws
 
 
-def draw_jacobian_explorer(t: int = 40, k: int = 30, rho: float = 1.0, activation: str = "tanh"):
+def draw_jacobian_explorer(t: int = 40, k: int = 30, rho: float = 1.0, activation: str = "tanh",
+                           fig=None):
     """Heatmap of ∂h_t/∂h_k for one example, and, against the lag t − k',
     ‖∂h_t/∂h_k'‖₂ (the largest singular value), the Frobenius norm and the
     bound (γ_W γ_h)^(t−k') for k' = 0..t.  The dotted line marks the chosen k.
+    Pass a figure this function returned as ``fig`` to redraw it (a slider move).
     """
-    fig = _plt().figure(figsize=(9.0, 3.6))
+    if fig is None:
+        fig = _plt().figure(figsize=(9.0, 3.6))
     _render_explorer(fig, t, k, rho, activation)
     return fig
 
@@ -197,18 +210,46 @@ def _flow_axes(ax, t, scale, activation, *, legend=True, title=None):
 
 
 def _render_flow(fig, t, scale, activation):
-    fig.clf()
-    ax = fig.subplots()
-    _flow_axes(ax, t, scale, activation)
-    ax.set_ylabel("relative size")
-    fig.subplots_adjust(left=0.12, right=0.97, bottom=0.15, top=0.9)   # fixed: fast redraws
+    parts = getattr(fig, "_bptt_parts", None)
+    if parts is None or parts["key"] != "gradient_flow":
+        fig.clf()
+        ax = fig.subplots()
+        _flow_axes(ax, t, scale, activation)
+        ax.set_ylabel("relative size")
+        fig.subplots_adjust(left=0.12, right=0.97, bottom=0.15, top=0.9)   # fixed: fast redraws
+        fig._bptt_parts = {"key": "gradient_flow", "axes": ax}
+        return
+    # A redraw updates the curve, the ε line, the shading and the title of the axes above.
+    ax = parts["axes"]
+    f = _flow(float(scale), activation, int(t))
+    f = f / f[-1] if f[-1] > 0 else f
+    k = np.arange(int(t) + 1)
+    lost = A.below_resolution(f) if np.max(f) > 0 else np.zeros(f.shape, bool)
+    ref = A.FLOAT64_EPS * np.max(f)
+    for artist in ax.lines[1:] + ax.collections:       # all but the curve: redrawn below
+        artist.remove()
+    curve = ax.lines[0]
+    curve.set_data(k, _positive(f))
+    curve.set_color(ACTIVATION_COLORS[activation])
+    if ref > 0:
+        ax.axhline(ref, color=COLORS[3], lw=1, ls="--", label="ε × largest")
+    if lost.any():
+        ax.fill_between(k, 1e-45, 1e45, where=lost, step="mid", color=COLORS[3], alpha=0.15, lw=0,
+                        label="lost in float64")
+    ax.set_xlim(0, FLOW_T)
+    ax.set_ylim(1e-45, 1e45)
+    g = float(scale) * GAMMA[activation]
+    ax.set_title(f"{activation}, γ_W = {scale:.2f}, γ_W γ_h = {g:.2f}", fontsize=10)
+    ax.legend(fontsize=8, loc="lower right")
 
 
-def draw_gradient_flow(t: int = 60, scale: float = 1.0, activation: str = "tanh"):
+def draw_gradient_flow(t: int = 60, scale: float = 1.0, activation: str = "tanh", fig=None):
     """‖∂L_t/∂h_k‖ against k = 0..t (log axis) for W_hh = scale · Q, with the
     float64 resolution line 2.2e-16 · max_k and the range of k below it shaded.
+    Pass a figure this function returned as ``fig`` to redraw it (a slider move).
     """
-    fig = _plt().figure(figsize=(7.2, 3.6))
+    if fig is None:
+        fig = _plt().figure(figsize=(7.2, 3.6))
     _render_flow(fig, t, scale, activation)
     return fig
 

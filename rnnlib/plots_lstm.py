@@ -76,11 +76,18 @@ def flow_curves(forget_bias: float = 0.0, gain: float = 1.0, *, T: int = FLOW_T,
 _FLOW_MARGINS = {"left": 0.11, "right": 0.97, "top": 0.92, "bottom": 0.25}
 
 
+def _rnn_label(gain):
+    return rf"vanilla RNN (gain {gain:.2g}), $\|\partial L_T/\partial h_k\|$"
+
+
+def _flow_title(curves, forget_bias):
+    return rf"forget-gate bias $b_f$ = {forget_bias:.2g}  (mean $f_t$ = {curves['f_mean']:.2f})"
+
+
 def _flow_axes(ax, curves, forget_bias, gain):
     k = curves["k"]
     ax.clear()
-    ax.semilogy(k, curves["rnn_h"], color=COLORS[0], lw=2,
-                label=rf"vanilla RNN (gain {gain:.2g}), $\|\partial L_T/\partial h_k\|$")
+    ax.semilogy(k, curves["rnn_h"], color=COLORS[0], lw=2, label=_rnn_label(gain))
     ax.semilogy(k, curves["lstm_h"], color=COLORS[1], lw=2, ls="--",
                 label=r"LSTM, $\|\partial L_T/\partial h_k\|$")
     ax.semilogy(k, curves["lstm_c"], color=COLORS[2], lw=2,
@@ -89,39 +96,54 @@ def _flow_axes(ax, curves, forget_bias, gain):
     ax.set_xlim(0, k[-1])
     ax.set_xlabel("step k (the loss is at the last step T)")
     ax.set_ylabel("norm relative to k = T")
-    ax.set_title(rf"forget-gate bias $b_f$ = {forget_bias:.2g}  (mean $f_t$ = {curves['f_mean']:.2f})")
+    ax.set_title(_flow_title(curves, forget_bias))
     ax.set_yticks([1e-20, 1e-15, 1e-10, 1e-5, 1e0])
     ax.grid(True, which="major")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, fontsize=8.5,
               handlelength=1.6, columnspacing=1.0)
 
 
-def draw_flow(forget_bias: float = 0.0, gain: float = 1.0):
-    """The gradient-flow comparison for one setting; returns a matplotlib figure."""
+def _update_flow_axes(ax, curves, forget_bias, gain):
+    """Redraw :func:`_flow_axes` for new values in place: new curves, title and legend label."""
+    rnn, lstm_h, lstm_c = ax.get_lines()[:3]
+    for line, key in ((rnn, "rnn_h"), (lstm_h, "lstm_h"), (lstm_c, "lstm_c")):
+        line.set_data(curves["k"], curves[key])
+    rnn.set_label(_rnn_label(gain))
+    ax.get_legend().get_texts()[0].set_text(_rnn_label(gain))
+    ax.set_title(_flow_title(curves, forget_bias))
+
+
+def draw_flow(forget_bias: float = 0.0, gain: float = 1.0, fig=None):
+    """The gradient-flow comparison for one setting; returns a matplotlib figure.
+
+    Pass a figure this function returned as ``fig`` to redraw it for other
+    values (what a slider move does): the curves, title and legend are then
+    updated in place."""
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7.5, 4.4))
+    curves = flow_curves(forget_bias, gain)
+    parts = getattr(fig, "_bptt_parts", None)
+    if parts is not None and parts["key"] == "lstm_flow":
+        _update_flow_axes(fig.axes[0], curves, forget_bias, gain)
+        return fig
+    if fig is None:
+        fig = plt.figure(figsize=(7.5, 4.4))
+    fig.clear()
+    ax = fig.subplots()
     fig.subplots_adjust(**_FLOW_MARGINS)         # fixed margins: cheaper than tight_layout
-    _flow_axes(ax, flow_curves(forget_bias, gain), forget_bias, gain)
+    _flow_axes(ax, curves, forget_bias, gain)
+    fig._bptt_parts = {"key": "lstm_flow"}
     return fig
 
 
 def flow_animation(biases=None, gain: float = 1.0):
     """A jshtml animation of :func:`draw_flow` sweeping the forget-gate bias b_f."""
-    import matplotlib.pyplot as plt
-
     from .viz import jshtml_animation
 
     biases = np.array([-2.0, -1.0, *np.arange(0.0, 5.01, 0.5)]) if biases is None else np.asarray(biases, dtype=float)
-    fig, ax = plt.subplots(figsize=(7.5, 4.4))
-    fig.subplots_adjust(**_FLOW_MARGINS)
-
-    def update(b):
-        _flow_axes(ax, flow_curves(float(b), gain), float(b), gain)
-
-    update(biases[0])
+    fig = draw_flow(float(biases[0]), gain)
     return jshtml_animation(
-        fig, update, list(biases),
+        fig, lambda b: draw_flow(float(b), gain, fig=fig), list(biases),
         alt=("Log-scale gradient norms against the step k for a vanilla tanh RNN and an LSTM "
              "while the LSTM's forget-gate bias b_f grows from -2 to 5: the vanilla curve stays "
              "fixed and falls steeply; the LSTM curves fall steeply for negative b_f and flatten "

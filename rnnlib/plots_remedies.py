@@ -124,42 +124,61 @@ def window_cosines(params, cache, tau: int, chunk: int, *, terms=None) -> tuple:
 
 
 def _render_windows(fig, tau, chunk, scale):
+    """Draw the two panels of :func:`draw_windows` into ``fig``.  A figure this
+    function drew before is updated in place (image data, chunk borders,
+    titles); any other figure is cleared and drawn anew."""
     params, cache, terms = _window_problem(float(scale))
     T = cache.T
     C = np.sqrt((terms["W_hh"].reshape(T, T, -1) ** 2).sum(axis=-1))
     cos_tau, cos_chunk = window_cosines(params, cache, tau, chunk, terms=terms)
-    fig.clear()
-    axes = fig.subplots(1, 2)
     with np.errstate(divide="ignore"):
         logC = np.log10(C)
     lower = np.tril(np.ones((T, T), bool))
     logC = np.where(lower & np.isfinite(logC), logC, np.nan)
     vmax = float(np.nanmax(logC))
+    parts = getattr(fig, "_bptt_parts", None)
+    if parts is None or parts["key"] != ("windows", T):
+        fig.clear()
+        axes = fig.subplots(1, 2)
+        parts = {"key": ("windows", T), "axes": axes, "kept": [], "dropped": [], "borders": []}
+        for ax in axes:
+            parts["kept"].append(ax.imshow(np.full((T, T), np.nan), origin="upper", cmap="viridis",
+                                           vmin=vmax - 8, vmax=vmax, extent=(0.5, T + 0.5, T + 0.5, 0.5)))
+            parts["dropped"].append(ax.imshow(np.full((T, T), np.nan), origin="upper", cmap="Greys",
+                                              vmin=0, vmax=2.5, alpha=0.6,
+                                              extent=(0.5, T + 0.5, T + 0.5, 0.5)))
+            ax.set_xlabel("k (step of the immediate partial)")
+            ax.set_ylabel("t (loss $L_t$)")
+        fig.subplots_adjust(left=0.08, right=0.98, bottom=0.14, top=0.84, wspace=0.3)
+        fig._bptt_parts = parts
+    axes = parts["axes"]
     titles = [f"truncate = {tau}: cos = {cos_tau:.4f}", f"chunks of K = {chunk}: cos = {cos_chunk:.4f}"]
     masks = [kept_by_truncation(T, tau), kept_by_chunks(T, chunk)]
-    for ax, title, keep in zip(axes, titles, masks):
-        dropped = np.where(lower & ~keep, 1.0, np.nan)
-        ax.imshow(np.where(keep, logC, np.nan), origin="upper", cmap="viridis", vmin=vmax - 8,
-                  vmax=vmax, extent=(0.5, T + 0.5, T + 0.5, 0.5))
-        ax.imshow(dropped, origin="upper", cmap="Greys", vmin=0, vmax=2.5, alpha=0.6,
-                  extent=(0.5, T + 0.5, T + 0.5, 0.5))
+    for ax, kept, dropped, title, keep in zip(axes, parts["kept"], parts["dropped"], titles, masks):
+        kept.set_data(np.where(keep, logC, np.nan))
+        kept.set_clim(vmax - 8, vmax)
+        dropped.set_data(np.where(lower & ~keep, 1.0, np.nan))
         ax.set_title(title, fontsize=10)
-        ax.set_xlabel("k (step of the immediate partial)")
-        ax.set_ylabel("t (loss $L_t$)")
-        if chunk < T and ax is axes[1]:
-            for b in range(chunk, T, chunk):
-                ax.axhline(b + 0.5, color="#808080", lw=0.8)
-                ax.axvline(b + 0.5, color="#808080", lw=0.8)
+    for line in parts["borders"]:                       # the chunk borders depend on K
+        line.remove()
+    parts["borders"] = []
+    if chunk < T:
+        for b in range(chunk, T, chunk):
+            parts["borders"] += [axes[1].axhline(b + 0.5, color="#808080", lw=0.8),
+                                 axes[1].axvline(b + 0.5, color="#808080", lw=0.8)]
     fig.suptitle(f"terms of ∂L/∂W_hh kept (colour: log10 norm) and dropped (grey); "
                  f"T = {T}, ‖W_hh‖₂ = {scale:g}", fontsize=10)
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.14, top=0.84, wspace=0.3)
     return fig
 
 
-def draw_windows(tau: int = 3, chunk: int = 4, scale: float = 1.5):
-    """Widget figure: the (t, k) terms kept by ``truncate=τ`` and by chunks of K steps."""
-    plt = _plt()
-    return _render_windows(plt.figure(figsize=(8.6, 4.0)), tau, chunk, scale)
+def draw_windows(tau: int = 3, chunk: int = 4, scale: float = 1.5, fig=None):
+    """Widget figure: the (t, k) terms kept by ``truncate=τ`` and by chunks of K steps.
+
+    Pass a figure this function returned as ``fig`` to redraw it for other
+    values (what a slider move does); it is then updated in place."""
+    if fig is None:
+        fig = _plt().figure(figsize=(8.6, 4.0))
+    return _render_windows(fig, tau, chunk, scale)
 
 
 def windows_animation(scale: float = 1.5, chunks=(1, 2, 4, 8, 12)):

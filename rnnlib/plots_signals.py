@@ -6,9 +6,11 @@
   the own output error G_t and the part δ_{t+1} J_{t+1} that flows back.
 
 Each ``draw_*`` function takes the widget's control values and returns a new
-figure (pass ``fig`` to redraw an existing one, as the ``*_animation``
-counterparts do, at most 30 frames at 80 dpi).  The small seeded problems are
-cached, so a redraw costs one small figure.  Labels are plain Unicode, not
+figure; pass that figure back as ``fig`` to redraw it for other values, as the
+live widget and the ``*_animation`` counterparts do (at most 30 frames at
+80 dpi): the artists are then updated in place, not rebuilt.  The small seeded
+problems and everything that does not depend on the step t are cached, so a
+redraw costs little more than rendering one small figure.  Labels are plain Unicode, not
 mathtext, to keep redraws fast.
 """
 from __future__ import annotations
@@ -41,6 +43,15 @@ def _figure(fig, ncols, size, ratios):
     return fig, axes
 
 
+def _parts(fig, key):
+    """The artists that ``draw_*`` stored on ``fig`` for the same ``key`` (or None).
+
+    A widget or an animation redraws by updating these in place (bar heights,
+    image data, titles), which is much faster than building a new figure."""
+    parts = getattr(fig, "_bptt_parts", None)
+    return parts if parts is not None and parts["key"] == key else None
+
+
 def table(header, rows):
     """A small HTML table (``IPython.display.HTML``) for a notebook's error report.
 
@@ -69,36 +80,55 @@ def output_problem(seed: int = 2):
     return params, cache, Y
 
 
+@lru_cache(maxsize=4)
+def _output_sums(seed: int):
+    """The per-step outer products C (T, H, n_out), their running sums and the
+    colour scales, fixed over t: what the chapter-2 figure shows for every t."""
+    params, cache, _ = output_problem(seed)
+    C = signals.output_layer_contributions(params, cache)
+    running = np.cumsum(C, axis=0)
+    return C, running, float(np.abs(C).max()), float(np.abs(running).max())
+
+
 def draw_output_layer(t: int = 1, seed: int = 2, fig=None):
     """Three panels for step ``t``: ∂L_t/∂o_t = ŷ_t − y_t (bars), the outer product
     h_tᵀ(ŷ_t − y_t) (H × n_out heat map), and the running sum Σ_{j ≤ t} of these,
-    which equals ∂L/∂W_yh at t = T.  Returns the figure.
+    which equals ∂L/∂W_yh at t = T.  Returns the figure; pass it back as ``fig``
+    to redraw it for another ``t`` (only the bars, images and titles change).
     """
     t = int(t)
     params, cache, Y = output_problem(seed)
-    C = signals.output_layer_contributions(params, cache)          # (T, H, n_out)
-    running = C[:t].sum(axis=0)
-    v_step = float(np.abs(C).max())                                 # one scale per panel, fixed over t
-    v_sum = float(np.abs(np.cumsum(C, axis=0)).max())
-    fig, (ax0, ax1, ax2) = _figure(fig, 3, (9.0, 3.2), [0.8, 1, 1])
+    C, running, v_step, v_sum = _output_sums(seed)                 # one colour scale per panel
+    parts = _parts(fig, ("output_layer", seed))
+    if parts is None:
+        fig, (ax0, ax1, ax2) = _figure(fig, 3, (9.0, 3.2), [0.8, 1, 1])
+        parts = {"key": ("output_layer", seed)}
+        parts["bars"] = ax0.bar(np.arange(OUTPUT_N), np.zeros(OUTPUT_N))
+        ax0.axhline(0, color="#808080", lw=0.8)
+        ax0.set_ylim(-1.05, 1.05)
+        ax0.set_xticks(range(OUTPUT_N))
+        ax0.set_xlabel("class j (orange: the label y_t)")
+        parts["titles"] = [ax0.set_title("", fontsize=10)]
+        parts["images"] = []
+        for ax, v in ((ax1, v_step), (ax2, v_sum)):
+            parts["images"].append(ax.imshow(np.zeros((OUTPUT_H, OUTPUT_N)), cmap="RdBu_r", vmin=-v, vmax=v))
+            parts["titles"].append(ax.set_title("", fontsize=10))
+            ax.set_xlabel("output j")
+            ax.set_ylabel("hidden unit a")
+            ax.set_xticks(range(OUTPUT_N))
+            ax.set_yticks(range(OUTPUT_H))
+        fig.subplots_adjust(left=0.06, right=0.98, bottom=0.17, top=0.86, wspace=0.35)
+        fig._bptt_parts = parts
     d = cache.dO[t - 1, 0]
-    colors = [COLORS[3] if j == Y[t - 1, 0] else COLORS[0] for j in range(OUTPUT_N)]
-    ax0.bar(np.arange(OUTPUT_N), d, color=colors)
-    ax0.axhline(0, color="#808080", lw=0.8)
-    ax0.set_ylim(-1.05, 1.05)
-    ax0.set_xticks(range(OUTPUT_N))
-    ax0.set_xlabel("class j (orange: the label y_t)")
-    ax0.set_title(f"∂L_{t}/∂o_{t} = ŷ_{t} − y_{t}", fontsize=10)
-    for ax, M, v, title in ((ax1, C[t - 1], v_step, f"step {t}: h_{t}ᵀ (ŷ_{t} − y_{t})"),
-                            (ax2, running, v_sum,
-                             f"sum over steps 1..{t}" + (" = ∂L/∂W_yh" if t == OUTPUT_T else ""))):
-        ax.imshow(M, cmap="RdBu_r", vmin=-v, vmax=v)
-        ax.set_title(title, fontsize=10)
-        ax.set_xlabel("output j")
-        ax.set_ylabel("hidden unit a")
-        ax.set_xticks(range(OUTPUT_N))
-        ax.set_yticks(range(OUTPUT_H))
-    fig.subplots_adjust(left=0.06, right=0.98, bottom=0.17, top=0.86, wspace=0.35)
+    for j, bar in enumerate(parts["bars"]):
+        bar.set_height(d[j])
+        bar.set_facecolor(COLORS[3] if j == Y[t - 1, 0] else COLORS[0])
+    parts["images"][0].set_data(C[t - 1])
+    parts["images"][1].set_data(running[t - 1])
+    for title, text in zip(parts["titles"],
+                           (f"∂L_{t}/∂o_{t} = ŷ_{t} − y_{t}", f"step {t}: h_{t}ᵀ (ŷ_{t} − y_{t})",
+                            f"sum over steps 1..{t}" + (" = ∂L/∂W_yh" if t == OUTPUT_T else ""))):
+        title.set_text(text)
     return fig
 
 
@@ -130,44 +160,71 @@ def flow_problem(scale: float = 1.0, seed: int = 3):
     return params, cache
 
 
+@lru_cache(maxsize=64)
+def _flow_signals(scale: float, seed: int):
+    """G (own output errors), δ_{t+1}J_{t+1} (what flows back) and δ (their sum),
+    each (T, H), with their norms per step: all of chapter 3's figure for one ρ."""
+    params, cache = flow_problem(scale, seed)
+    G = signals.output_errors(params, cache)[:, 0]
+    delta = signals.error_signals(params, cache)[:, 0]
+    back = delta - G
+    norms = [np.linalg.norm(a, axis=1) for a in (G, back, delta)]
+    return G, back, delta, norms
+
+
 def draw_error_flow(t: int = 1, scale: float = 1.0, seed: int = 3, fig=None):
     """The backward pass stopped at step ``t``: for every step already visited
     (t..T) the norms ‖G_j‖ (own output error), ‖δ_{j+1} J_{j+1}‖ (what flows back)
     and ‖δ_j‖ (their sum), and the vectors G_t, δ_{t+1}J_{t+1}, δ_t of the current step.
+    Returns the figure; pass it back as ``fig`` to redraw it for other values
+    (the bars, line, limits and titles are updated in place).
     """
     t = int(t)
-    params, cache = flow_problem(float(scale), seed)
-    G = signals.output_errors(params, cache)[:, 0]
-    delta = signals.error_signals(params, cache)[:, 0]
-    back = delta - G
-    fig, (ax0, ax1) = _figure(fig, 2, (9.0, 3.4), [1.6, 1])
+    G, back, delta, (nG, nB, nD) = _flow_signals(float(scale), seed)
     steps = np.arange(1, FLOW_T + 1)
-    shown = steps >= t
-    w = 0.38
-    nG, nB, nD = (np.linalg.norm(a, axis=1) for a in (G, back, delta))
-    top = 1.15 * max(nG.max(), nD.max(), nB.max())
-    ax0.bar(steps[shown] - w / 2, nG[shown], w, color=COLORS[0], label="‖G_t‖ own output")
-    ax0.bar(steps[shown] + w / 2, nB[shown], w, color=COLORS[1], label="‖δ_{t+1} J_{t+1}‖ from later")
-    ax0.plot(steps[shown], nD[shown], "o-", color=COLORS[3], ms=4, label="‖δ_t‖ total")
-    ax0.axvline(t, color="#808080", lw=0.8, ls=":")
-    ax0.set_xlim(0.4, FLOW_T + 0.6)
-    ax0.set_ylim(0, top)
-    ax0.set_xticks(steps)
-    ax0.set_xlabel("step t (the backward pass runs right to left)")
-    ax0.set_title(f"backward pass at t = {t},  ρ(W_hh) = {float(scale):.2f}", fontsize=10)
-    ax0.legend(fontsize=8, loc="upper left")
     units = np.arange(FLOW_H)
-    ax1.barh(units - 0.27, G[t - 1], 0.27, color=COLORS[0], label="G_t")
-    ax1.barh(units, back[t - 1], 0.27, color=COLORS[1], label="δ_{t+1} J_{t+1}")
-    ax1.barh(units + 0.27, delta[t - 1], 0.27, color=COLORS[3], label="δ_t = sum")
+    parts = _parts(fig, ("error_flow", seed))
+    if parts is None:
+        fig, (ax0, ax1) = _figure(fig, 2, (9.0, 3.4), [1.6, 1])
+        parts = {"key": ("error_flow", seed), "axes": (ax0, ax1)}
+        w = 0.38
+        parts["norm_bars"] = (
+            ax0.bar(steps - w / 2, nG, w, color=COLORS[0], label="‖G_t‖ own output"),
+            ax0.bar(steps + w / 2, nB, w, color=COLORS[1], label="‖δ_{t+1} J_{t+1}‖ from later"))
+        parts["norm_line"], = ax0.plot(steps, nD, "o-", color=COLORS[3], ms=4, label="‖δ_t‖ total")
+        parts["now"] = ax0.axvline(1, color="#808080", lw=0.8, ls=":")
+        ax0.set_xlim(0.4, FLOW_T + 0.6)
+        ax0.set_xticks(steps)
+        ax0.set_xlabel("step t (the backward pass runs right to left)")
+        parts["title"] = ax0.set_title("", fontsize=10)
+        ax0.legend(fontsize=8, loc="upper left")
+        parts["vector_bars"] = (
+            ax1.barh(units - 0.27, G[0], 0.27, color=COLORS[0], label="G_t"),
+            ax1.barh(units, back[0], 0.27, color=COLORS[1], label="δ_{t+1} J_{t+1}"),
+            ax1.barh(units + 0.27, delta[0], 0.27, color=COLORS[3], label="δ_t = sum"))
+        ax1.axvline(0, color="#808080", lw=0.8)
+        ax1.set_yticks(units)
+        ax1.set_ylabel("hidden unit")
+        ax1.invert_yaxis()
+        parts["vector_title"] = ax1.set_title("", fontsize=9)
+        fig.subplots_adjust(left=0.06, right=0.98, bottom=0.15, top=0.9, wspace=0.25)
+        fig._bptt_parts = parts
+    ax0, ax1 = parts["axes"]
+    shown = steps >= t                                   # steps the backward pass has visited
+    for bars, norms in zip(parts["norm_bars"], (nG, nB)):
+        for bar, height, visible in zip(bars, norms, shown):
+            bar.set_height(height)
+            bar.set_visible(visible)
+    parts["norm_line"].set_data(steps[shown], nD[shown])
+    parts["now"].set_xdata([t, t])
+    ax0.set_ylim(0, 1.15 * max(nG.max(), nD.max(), nB.max()))
+    parts["title"].set_text(f"backward pass at t = {t},  ρ(W_hh) = {float(scale):.2f}")
+    for bars, vector in zip(parts["vector_bars"], (G, back, delta)):
+        for bar, width in zip(bars, vector[t - 1]):
+            bar.set_width(width)
     lim = 1.1 * max(np.abs(G).max(), np.abs(back).max(), np.abs(delta).max())
     ax1.set_xlim(-lim, lim)
-    ax1.axvline(0, color="#808080", lw=0.8)
-    ax1.set_yticks(units)
-    ax1.set_ylabel("hidden unit")
-    ax1.invert_yaxis()
-    ax1.set_title(f"step {t}: G_t (blue), from later (orange),\nδ_t (red)", fontsize=9)
-    fig.subplots_adjust(left=0.06, right=0.98, bottom=0.15, top=0.9, wspace=0.25)
+    parts["vector_title"].set_text(f"step {t}: G_t (blue), from later (orange),\nδ_t (red)")
     return fig
 
 

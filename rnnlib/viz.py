@@ -95,38 +95,50 @@ def jshtml_animation(fig, update: Callable[[int], object], frames: Sequence, *,
 
 
 def _self_contained(html: str, alt: str) -> str:
+    """Drop third-party links, give the frame image alt text and the frame slider
+    a label, and replace matplotlib's random element id by a hash of the content
+    (computed with the random id blanked out, so equal frames give equal HTML)."""
     html = re.sub(r'<link rel="stylesheet"[^>]*https?://[^>]*>\s*', "", html)
     old_ids = set(re.findall(r"_anim_img([0-9a-f]{32})", html))
-    digest = hashlib.sha256(html.encode()).hexdigest()[:32]
+    blanked = html
+    for old in old_ids:
+        blanked = blanked.replace(old, "")
+    digest = hashlib.sha256(blanked.encode()).hexdigest()[:32]
     for old in old_ids:
         html = html.replace(old, digest)
+    html = html.replace('class="anim-slider"', 'class="anim-slider" aria-label="Animation frame"', 1)
     return html.replace("<img id=", f'<img alt="{_html.escape(alt, quote=True)}" id=', 1)
 
 
-#: Every live widget of the book, by name: ``(draw, examples)`` where ``draw(**values)``
-#: recomputes and redraws the figure for one setting of the controls, and
-#: ``examples`` is a list of such settings.  The latency benchmark times these.
+#: Every live widget of the book, by name: ``(draw, examples)`` where
+#: ``draw(**values, fig=fig)`` redraws the widget's figure for one setting of the
+#: controls, and ``examples`` is a list of such settings.  The latency benchmark
+#: times these.
 WIDGETS: dict = {}
 
 
 def live(name: str, draw: Callable[..., object], controls: dict, examples: Sequence[dict] = ()):
-    """A live widget: ``controls`` (name -> ipywidgets control) drive ``draw(**values)``.
+    """A live widget: ``controls`` (name -> ipywidgets control) drive ``draw(**values, fig=fig)``.
 
-    ``draw`` must create and return a matplotlib figure for the given values.
-    The widget is registered in :data:`WIDGETS` so that its redraw latency can
-    be benchmarked.  Returns an ``ipywidgets.VBox`` (controls above the figure).
+    ``draw`` returns a matplotlib figure for the given values.  The widget keeps
+    ONE figure: the first call creates it (``fig=None``), every slider move then
+    passes it back as ``fig`` so that ``draw`` only updates what changed (bar
+    heights, image data, titles…) instead of building a new figure.  The widget
+    is registered in :data:`WIDGETS` so that its redraw latency can be
+    benchmarked.  Returns an ``ipywidgets.VBox`` (controls above the figure).
     """
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
 
     WIDGETS[name] = (draw, list(examples))
+    state = {"fig": None}
 
     def show(**values):
         from IPython.display import display
 
-        fig = draw(**values)
+        state["fig"] = fig = draw(**values, fig=state["fig"])
+        plt.close(fig)        # not shown again by the inline backend; it stays usable
         display(fig)          # works under any backend (inline, Agg, …)
-        plt.close(fig)
 
     out = widgets.interactive_output(show, controls)
     return widgets.VBox([widgets.HBox(list(controls.values())), out])

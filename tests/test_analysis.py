@@ -6,7 +6,7 @@ import pytest
 
 import rnnlib
 from rnnlib import analysis as A
-from tests.conftest import ACTIVATIONS, make_problem
+from problems import ACTIVATIONS, make_problem
 
 EPS = 1e-5
 

@@ -7,7 +7,7 @@ import pytest
 import rnnlib
 from rnnlib import contributions as C
 
-from conftest import make_problem
+from problems import make_problem
 
 KEYS = ("W_hh", "W_xh", "b_h")
 

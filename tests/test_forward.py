@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import rnnlib
-from conftest import make_problem
+from problems import make_problem
 
 
 def test_init_params_contract():

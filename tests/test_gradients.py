@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import rnnlib
-from conftest import ACTIVATIONS, LOSSES, make_problem
+from problems import ACTIVATIONS, LOSSES, make_problem
 
 GRAD_TOL = 1e-7
 EXACT_TOL = 1e-10

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import rnnlib
-from conftest import ACTIVATIONS, make_problem
+from problems import ACTIVATIONS, make_problem
 
 
 def run_from(params, X, h_k, k, t, activation):

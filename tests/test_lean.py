@@ -14,7 +14,7 @@ import pytest
 
 import rnnlib
 import rnnlib.rnn as rnn_module
-from conftest import ACTIVATIONS, LOSSES, make_problem
+from problems import ACTIVATIONS, LOSSES, make_problem
 
 KEYS = ("W_xh", "W_hh", "b_h", "W_yh", "b_y", "h0")
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import rnnlib
-from conftest import make_problem
+from problems import make_problem
 from rnnlib import signals
 
 CASES = [("tanh", "softmax_ce", False, False), ("sigmoid", "mse", True, False),

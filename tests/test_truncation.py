@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import rnnlib
-from conftest import make_problem
+from problems import make_problem
 
 KEYS = ("W_xh", "W_hh", "b_h", "W_yh", "b_y", "h0")
 

@@ -1,8 +1,11 @@
-"""Shared fixtures: small seeded problems for every activation × loss."""
+"""Small seeded problems for every activation × loss, shared by the library tests.
+
+(A plain module rather than conftest.py, so that it never clashes with
+tests/site/conftest.py when both directories are collected.)
+"""
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 import rnnlib
 
@@ -45,8 +48,3 @@ def _away_from_kink(params, X, h0, margin=0.05):
             return p
         p["b_h"] = p["b_h"] + 0.037
     raise RuntimeError("could not move ReLU pre-activations away from the kink")
-
-
-@pytest.fixture
-def problem():
-    return make_problem

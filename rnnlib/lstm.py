@@ -41,7 +41,7 @@ import numpy as np
 
 from .activations import phi
 from .losses import loss_and_dlogits
-from .validation import as_float_array, check_loss, check_shape, check_time_index
+from .validation import as_float_array, check_loss, check_shape, check_targets, check_time_index
 
 __all__ = [
     "PARAM_KEYS", "GATES", "LSTMCache", "init_params", "forward", "bptt",
@@ -168,33 +168,6 @@ def _stacked(p):
     return Wx, Wh, b
 
 
-def _check_targets(Y, loss, T, m, n_out, active):
-    """Labels or targets, checked as the vanilla forward pass checks them."""
-    if loss == "softmax_ce":
-        try:
-            Yarr = np.asarray(Y)
-        except Exception:  # pragma: no cover - exotic objects
-            raise ValueError(f"Y: expected integer labels of shape ({T}, {m}), got {type(Y).__name__}") from None
-        if Yarr.shape != (T, m):
-            raise ValueError(f"Y: expected integer labels of shape ({T}, {m}), got shape {Yarr.shape}")
-        if not (np.issubdtype(Yarr.dtype, np.integer) or np.issubdtype(Yarr.dtype, np.floating)):
-            raise ValueError(f"Y: expected integer labels, got dtype {Yarr.dtype}")
-        vals = Yarr[active].astype(np.float64)
-        bad = ~np.isfinite(vals) | (vals != np.round(vals)) | (vals < 0) | (vals >= n_out)
-        if bad.any():
-            raise ValueError(f"Y: expected integer labels in [0, {n_out - 1}], got {vals[bad][0]!r}")
-        return np.where(active, np.nan_to_num(Yarr.astype(np.float64)), 0).astype(np.intp)
-    try:
-        Yc = None if Y is None else np.asarray(Y, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"Y: expected numeric targets of shape ({T}, {m}, {n_out}), "
-                         f"got {type(Y).__name__}") from None
-    if Yc is None or Yc.shape != (T, m, n_out):
-        got = "None" if Yc is None else f"shape {Yc.shape}"
-        raise ValueError(f"Y: expected targets of shape ({T}, {m}, {n_out}), got {got}")
-    return as_float_array("Y", Yc, allow_nan_where=active[..., None])
-
-
 def forward(params, X, Y, *, h0=None, c0=None, loss="softmax_ce", loss_mask=None):
     """Run the LSTM over a sequence and return ``(loss, cache)``.
 
@@ -225,7 +198,7 @@ def forward(params, X, Y, *, h0=None, c0=None, loss="softmax_ce", loss_mask=None
     else:
         mask = as_float_array("loss_mask", loss_mask)
         check_shape("loss_mask", mask, (T, m), "(T, m)")
-    Yc = _check_targets(Y, loss, T, m, n_out, mask != 0)
+    Yc = check_targets(Y, loss, T, m, n_out, mask != 0)
     states = []
     for name, s in (("h0", h0), ("c0", c0)):
         if s is None:

@@ -30,6 +30,7 @@ from .validation import (
     check_loss,
     check_params,
     check_shape,
+    check_targets,
 )
 
 __all__ = ["Cache", "init_params", "forward"]
@@ -134,28 +135,7 @@ def _check_inputs(params, X, Y, h0, activation, loss, loss_mask):
         check_shape("loss_mask", mask, (T, m), "(T, m)")
     active = mask != 0
 
-    if loss == "softmax_ce":
-        try:
-            Yarr = np.asarray(Y)
-        except Exception:  # pragma: no cover - exotic objects
-            raise ValueError(f"Y: expected integer labels of shape ({T}, {m}), got {type(Y).__name__}") from None
-        if Yarr.shape != (T, m):
-            raise ValueError(f"Y: expected integer labels of shape ({T}, {m}), got shape {Yarr.shape}")
-        if not (np.issubdtype(Yarr.dtype, np.integer) or np.issubdtype(Yarr.dtype, np.floating)):
-            raise ValueError(f"Y: expected integer labels, got dtype {Yarr.dtype}")
-        vals = Yarr[active].astype(np.float64)
-        bad = ~np.isfinite(vals) | (vals != np.round(vals)) | (vals < 0) | (vals >= n_out)
-        if bad.any():
-            raise ValueError(
-                f"Y: expected integer labels in [0, {n_out - 1}], got {vals[bad][0]!r}"
-            )
-        Yc = np.where(active, np.nan_to_num(Yarr.astype(np.float64)), 0).astype(np.intp)
-    else:
-        Yc = np.asarray(Y, dtype=np.float64) if Y is not None else None
-        if Yc is None or Yc.shape != (T, m, n_out):
-            got = "None" if Yc is None else f"shape {Yc.shape}"
-            raise ValueError(f"Y: expected targets of shape ({T}, {m}, {n_out}), got {got}")
-        Yc = as_float_array("Y", Yc, allow_nan_where=active[..., None])
+    Yc = check_targets(Y, loss, T, m, n_out, active)
 
     if h0 is None:
         h0a = np.zeros((m, H))

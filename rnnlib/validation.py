@@ -19,6 +19,7 @@ __all__ = [
     "check_activation",
     "check_loss",
     "check_params",
+    "check_targets",
     "check_time_index",
 ]
 
@@ -120,3 +121,35 @@ def check_time_index(name: str, t, lo: int, hi: int) -> int:
     if not lo <= t <= hi:
         raise ValueError(f"{name}: expected an integer in [{lo}, {hi}], got {t}")
     return int(t)
+
+
+def check_targets(Y, loss: str, T: int, m: int, n_out: int, active: np.ndarray) -> np.ndarray:
+    """Check ``Y`` for ``loss`` and return it ready for :func:`rnnlib.losses.loss_and_dlogits`.
+
+    softmax_ce: int labels (T, m) in [0, n_out), returned as intp; mse: targets
+    (T, m, n_out), returned as float64.  Entries where ``active`` (T, m) is False
+    are not checked (masked steps accept anything, even NaN).
+    """
+    if loss == "softmax_ce":
+        try:
+            Yarr = np.asarray(Y)
+        except Exception:  # pragma: no cover - exotic objects
+            raise ValueError(f"Y: expected integer labels of shape ({T}, {m}), got {type(Y).__name__}") from None
+        if Yarr.shape != (T, m):
+            raise ValueError(f"Y: expected integer labels of shape ({T}, {m}), got shape {Yarr.shape}")
+        if not (np.issubdtype(Yarr.dtype, np.integer) or np.issubdtype(Yarr.dtype, np.floating)):
+            raise ValueError(f"Y: expected integer labels, got dtype {Yarr.dtype}")
+        vals = Yarr[active].astype(np.float64)
+        bad = ~np.isfinite(vals) | (vals != np.round(vals)) | (vals < 0) | (vals >= n_out)
+        if bad.any():
+            raise ValueError(f"Y: expected integer labels in [0, {n_out - 1}], got {vals[bad][0]!r}")
+        return np.where(active, np.nan_to_num(Yarr.astype(np.float64)), 0).astype(np.intp)
+    try:
+        Yc = None if Y is None else np.asarray(Y, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"Y: expected numeric targets of shape ({T}, {m}, {n_out}), "
+                         f"got {type(Y).__name__}") from None
+    if Yc is None or Yc.shape != (T, m, n_out):
+        got = "None" if Yc is None else f"shape {Yc.shape}"
+        raise ValueError(f"Y: expected targets of shape ({T}, {m}, {n_out}), got {got}")
+    return as_float_array("Y", Yc, allow_nan_where=active[..., None])

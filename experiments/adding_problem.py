@@ -5,11 +5,12 @@ Run from the repository root:
     python experiments/adding_problem.py            # the full run (a few minutes on 2 cores)
     python experiments/adding_problem.py --quick    # a smoke test (seconds)
 
-The work is done by :func:`rnnlib.adding_experiment.run_adding_experiment`
+The work is done by :func:`rnnlib.training.adding.run_adding_experiment`
 (read its docstring for what is trained and recorded).  The result, with the
 settings, seeds and library versions, is written as JSON to
-``experiments/results/adding_problem.json`` (``adding_problem_quick.json`` with
-``--quick``); chapter 9 plots the full-size file.
+``rnnlib/training/results/adding_problem.json``, package data that chapter 9
+reads with :func:`rnnlib.training.load_results` (``--quick`` writes
+``experiments/cache/adding_problem_quick.json``, which is not committed).
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 import rnnlib  # noqa: E402
-from rnnlib.adding_experiment import run_adding_experiment  # noqa: E402
+from rnnlib.training.adding import results_path, run_adding_experiment  # noqa: E402
 
 #: T = 100: the first marker sits 50 to 100 steps before the target.
 FULL = dict(T=100, hidden=32, batch=32, steps=1200, lr=0.01, clip_norm=1.0, eval_every=50, n_test=500)
@@ -43,8 +44,12 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, default=None, help="where to write the JSON")
     args = parser.parse_args(argv)
     settings = QUICK if args.quick else FULL
-    out = args.out or Path(__file__).resolve().parent / "results" / (
-        "adding_problem_quick.json" if args.quick else "adding_problem.json")
+    if args.out is not None:
+        out = args.out
+    elif args.quick:
+        out = Path(__file__).resolve().parent / "cache" / "adding_problem_quick.json"
+    else:
+        out = Path(str(results_path()))
     result = run_adding_experiment(**settings, progress=not args.no_progress, verbose=True)
     result["versions"] = {"rnnlib": rnnlib.__version__, "numpy": np.__version__,
                           "python": platform.python_version()}

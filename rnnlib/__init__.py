@@ -1,16 +1,25 @@
 """rnnlib: a small, exact library for Backpropagation Through Time.
 
-The flat public API below is the contract of the book (GUIDE §4); each name
-lives in a module that holds one concept:
+The flat public API below is the contract of the book (GUIDE §4).  The library
+is layered; each module holds one concept, and a layer imports only the layers
+above it in this list (``CONTRIBUTING.md`` has the full picture):
 
-* :mod:`rnnlib.rnn`         — parameters and the forward pass
-* :mod:`rnnlib.bptt`        — the δ recursion and the literal double sum
-* :mod:`rnnlib.rtrl`        — forward-mode (real-time recurrent learning)
-* :mod:`rnnlib.jacobians`   — ∂h_t/∂h_{t−1} and products ∂h_t/∂h_k
-* :mod:`rnnlib.gradcheck`   — central differences and the normwise error
-* :mod:`rnnlib.clipping`    — clipping by global norm and by value
-* :mod:`rnnlib.activations`, :mod:`rnnlib.losses`, :mod:`rnnlib.validation`
-* :mod:`rnnlib.symbolic`    — the unrolled network in sympy (imported on demand)
+numbers (numpy only)
+    :mod:`.validation` (every argument check), :mod:`.activations`, :mod:`.losses`,
+    :mod:`.initialisation`, :mod:`.rnn` (parameters, forward pass, cache),
+    :mod:`.bptt` (the δ recursion and the literal double sum), :mod:`.rtrl`,
+    :mod:`.jacobians` (∂h_t/∂h_k, norms, bounds), :mod:`.signals` (G_t, δ_t and the
+    one backward step every module reuses; gradient flow), :mod:`.terms` (the
+    (t, k) terms), :mod:`.truncation` (truncation and clipping masks and
+    measures), :mod:`.clipping`, :mod:`.gradcheck`, :mod:`.problems` (the one
+    seeded problem builder, the adding task), :mod:`.scalar_examples`,
+    :mod:`.lstm`, :mod:`.comparison`, :mod:`.training`, :mod:`.exercises`
+symbols (sympy, imported on demand)
+    :mod:`.symbolic`
+figures (matplotlib and ipywidgets, imported on demand)
+    :mod:`.plots`
+
+``import rnnlib`` imports numpy only: neither matplotlib, sympy nor ipywidgets.
 """
 from .activations import GAMMA, phi, phi_prime_from_h
 from .bptt import bptt, bptt_sum_of_products
@@ -19,18 +28,31 @@ from .gradcheck import (central_difference_error, check_gradients, elementwise_r
                         numerical_gradient, rel_error)
 from .jacobians import jacobian, jacobian_product
 from .losses import log_softmax, softmax
-from .rnn import Cache, forward, init_params
+from .rnn import Cache, forward, init_params, per_step_losses
 from .rtrl import rtrl
+from .scalar_examples import pascanu_unit
+from . import lstm  # noqa: E402  (the contract: rnnlib.lstm.*)
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "GAMMA", "Cache", "bptt", "bptt_sum_of_products", "central_difference_error",
     "check_gradients", "clip_by_norm", "clip_by_value", "elementwise_rel_error", "forward",
-    "global_norm", "init_params", "jacobian", "jacobian_product", "log_softmax", "numerical_gradient",
-    "phi", "phi_prime_from_h", "rel_error", "rtrl", "softmax",
+    "global_norm", "init_params", "jacobian", "jacobian_product", "log_softmax", "lstm",
+    "numerical_gradient", "pascanu_unit", "per_step_losses", "phi", "phi_prime_from_h",
+    "rel_error", "rtrl", "softmax",
 ]
 
-# --- chapter modules (added by later chapters; keep one import per line) ---
-from .pascanu import pascanu_unit
-from . import lstm
+#: Subpackages and modules imported on first attribute access (``rnnlib.plots`` …),
+#: so that ``import rnnlib`` stays light.
+_LAZY = ("activations", "bptt", "clipping", "comparison", "exercises", "gradcheck", "initialisation",
+         "jacobians", "losses", "plots", "problems", "rnn", "rtrl", "scalar_examples", "signals",
+         "symbolic", "terms", "training", "truncation", "validation")
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'rnnlib' has no attribute {name!r}")

@@ -14,9 +14,14 @@ import numpy as np
 
 from .validation import check_activation
 
-__all__ = ["phi", "phi_prime_from_h", "GAMMA"]
+__all__ = ["phi", "phi_prime_from_h", "GAMMA", "gamma_h"]
 
 GAMMA = {"tanh": 1.0, "sigmoid": 0.25, "relu": 1.0, "linear": 1.0}
+
+
+def gamma_h(activation: str) -> float:
+    """γ_h = sup_a |φ'(a)|: 1 for tanh, ReLU and linear, 1/4 for the sigmoid."""
+    return GAMMA[check_activation(activation)]
 
 
 def _sigmoid(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:

@@ -31,12 +31,11 @@ import threading
 import numpy as np
 
 from .activations import phi_prime_from_h
-from .jacobians import _check_cache, jacobian
-from .losses import loss_and_dlogits
-from .rnn import _output_layer, _time_blocks
-from .validation import check_params
+from .jacobians import jacobian
+from .rnn import check_cache, logit_errors, time_blocks
+from .validation import check_params, check_truncate
 
-__all__ = ["bptt", "bptt_sum_of_products", "check_truncate"]
+__all__ = ["bptt", "bptt_sum_of_products", "output_grads", "param_grads", "GRAD_KEYS"]
 
 GRAD_KEYS = ("W_xh", "W_hh", "b_h", "W_yh", "b_y", "h0")
 
@@ -56,34 +55,22 @@ def _scratch_array(name: str, shape: tuple) -> np.ndarray:
     return buf[:size].reshape(shape)
 
 
-def check_truncate(truncate) -> int | None:
-    """``truncate`` must be None or a non-negative integer."""
-    if truncate is None:
-        return None
-    if isinstance(truncate, (bool, np.bool_)) or not isinstance(truncate, (int, np.integer)) or truncate < 0:
-        raise ValueError(f"truncate: expected None or an integer >= 0, got {truncate!r}")
-    return int(truncate)
+def output_grads(params: dict, cache):
+    """``(∂L/∂W_yh, ∂L/∂b_y, G)`` with G[t-1] = G_t = ∂L_t/∂h_t, shape (T, m, H).
 
-
-def _dlogits(p, cache, s, e):
-    """∂L/∂o_t for steps s+1..e, shape (e − s, m, n_out): stored, or recomputed if lean."""
-    if cache.dO is not None:
-        return cache.dO[s:e]
-    o = _output_layer(p, cache.h[s + 1:e + 1])
-    return loss_and_dlogits(o, cache.Y[s:e], cache.loss_name, cache.weights()[s:e])[1]
-
-
-def _output_grads(p, cache):
-    """∂L/∂W_yh, ∂L/∂b_y and G_t = ∂L_t/∂h_t for all t, each as one matmul."""
-    T, m, H = cache.T, cache.m, p["W_hh"].shape[0]
-    dO = _dlogits(p, cache, 0, T).reshape(T * m, -1)
+    Each is one matmul over all steps.  ``params`` must be checked already
+    (:func:`rnnlib.validation.check_params`); works on default and lean caches.
+    """
+    p = params
+    T, m, H = cache.T, cache.m, cache.h.shape[2]
+    dO = logit_errors(p, cache).reshape(T * m, -1)
     dW_yh = cache.h[1:].reshape(T * m, H).T @ dO
     db_y = dO.sum(axis=0)
     G = (dO @ p["W_yh"].T).reshape(T, m, H)
     return dW_yh, db_y, G
 
 
-def _param_grads(p, cache, DA):
+def param_grads(p: dict, cache, DA: np.ndarray) -> dict:
     """Sum the immediate terms h_{k−1}ᵀ Δ_k, X_kᵀ Δ_k, Δ_k over k in one matmul each.
 
     ``DA`` has shape (T, m, H); ``DA[k-1]`` holds the (possibly truncated) Δ_k.
@@ -98,7 +85,13 @@ def _param_grads(p, cache, DA):
 
 
 def _full_recursion(p, cache) -> dict:
-    """The O(T) recursion Δ_t = (G_t + Δ_{t+1} W_hhᵀ) ⊙ φ'(a_t), block by block."""
+    """The O(T) recursion Δ_t = (G_t + Δ_{t+1} W_hhᵀ) ⊙ φ'(a_t), block by block.
+
+    This is :func:`rnnlib.signals.error_signals` (δ_t = G_t + δ_{t+1} J_{t+1}) in
+    its fast, blocked form: G for a block of steps is one matmul, the recursion
+    turns it into Δ in place, and the immediate terms of the block are summed with
+    one matmul per parameter.
+    """
     T, m, H = cache.T, cache.m, p["W_hh"].shape[0]
     n_in, n_out = p["W_xh"].shape[0], p["W_yh"].shape[1]
     X2 = cache.X.reshape(T * m, n_in)
@@ -107,9 +100,9 @@ def _full_recursion(p, cache) -> dict:
     g = {"W_xh": np.zeros((n_in, H)), "W_hh": np.zeros((H, H)), "b_h": np.zeros(H),
          "W_yh": np.zeros((H, n_out)), "b_y": np.zeros(n_out)}
     back = np.zeros((m, H))                            # Δ_{t+1} W_hhᵀ; zero after step T
-    for s, e in reversed(_time_blocks(T, m, max(H, n_out))):
+    for s, e in reversed(time_blocks(T, m, max(H, n_out))):
         rows = slice(s * m, e * m)                     # steps s+1..e, flattened with m
-        dO = _dlogits(p, cache, s, e).reshape(-1, n_out)
+        dO = logit_errors(p, cache, s, e).reshape(-1, n_out)
         g["W_yh"] += h2[rows.start + m:rows.stop + m].T @ dO      # Σ h_tᵀ ∂L/∂o_t
         g["b_y"] += dO.sum(axis=0)
         D = _scratch_array("D", (e - s, m, H))         # G_t; overwritten by Δ_t below
@@ -138,7 +131,7 @@ def bptt(params, cache, *, truncate=None) -> dict:
     Every array in it is freshly allocated.
     """
     p = check_params(params)
-    cache = _check_cache(cache)
+    cache = check_cache(cache, p)
     tau = check_truncate(truncate)
     T = cache.T
     if tau is None or tau >= T:
@@ -147,7 +140,7 @@ def bptt(params, cache, *, truncate=None) -> dict:
 
     # Truncated: propagate every loss at once, one lag s = t − k at a time.
     # Gs[k-1] = ∂L_{k+s}/∂h_k restricted to s factors, for k = 1..T−s.
-    dW_yh, db_y, G = _output_grads(p, cache)
+    dW_yh, db_y, G = output_grads(p, cache)
     dphi = phi_prime_from_h(cache.h[1:], cache.activation)        # φ'(a_t), (T, m, H)
     W_hh_T = p["W_hh"].T
     DA = np.zeros_like(G)
@@ -159,7 +152,7 @@ def bptt(params, cache, *, truncate=None) -> dict:
         if s + 1 <= tau:                           # L_{1+s} reaches h_0 with s+1 factors
             dh0 += das[0] @ W_hh_T
         Gs = das[1:] @ W_hh_T                      # one more factor: lag s+1
-    grads = _param_grads(p, cache, DA)
+    grads = param_grads(p, cache, DA)
     grads.update({"W_yh": dW_yh, "b_y": db_y, "h0": dh0})
     return {key: grads[key] for key in GRAD_KEYS}
 
@@ -174,10 +167,10 @@ def bptt_sum_of_products(params, cache, *, truncate=None) -> dict:
     as :func:`bptt`.
     """
     p = check_params(params)
-    cache = _check_cache(cache)
+    cache = check_cache(cache, p)
     tau = check_truncate(truncate)
     T, m, H = cache.T, cache.m, p["W_hh"].shape[0]
-    dW_yh, db_y, G = _output_grads(p, cache)
+    dW_yh, db_y, G = output_grads(p, cache)
     dphi = phi_prime_from_h(cache.h[1:], cache.activation)
     grads = {"W_xh": np.zeros_like(p["W_xh"]), "W_hh": np.zeros_like(p["W_hh"]),
              "b_h": np.zeros_like(p["b_h"]), "h0": np.zeros((m, H))}

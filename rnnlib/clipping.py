@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .validation import check_real
+
 __all__ = ["global_norm", "clip_by_norm", "clip_by_value"]
 
 
@@ -23,13 +25,6 @@ def _check_grads(grads) -> dict:
     return out
 
 
-def _check_positive(name, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name}: expected a positive finite number, got {value!r}")
-    return float(value)
-
-
 def global_norm(grads) -> float:
     """‖g‖₂ over all arrays of ``grads`` taken together."""
     g = _check_grads(grads)
@@ -43,7 +38,7 @@ def clip_by_norm(grads: dict, max_norm: float):
     ``max_norm`` every array is multiplied by ``max_norm / norm``.
     """
     g = _check_grads(grads)
-    max_norm = _check_positive("max_norm", max_norm)
+    max_norm = check_real("max_norm", max_norm, lo=0.0, lo_open=True)
     norm = global_norm(g)
     scale = max_norm / norm if norm > max_norm else 1.0
     return {k: v * scale for k, v in g.items()}, norm
@@ -52,5 +47,5 @@ def clip_by_norm(grads: dict, max_norm: float):
 def clip_by_value(grads: dict, limit: float) -> dict:
     """Clip every entry of every array to [−limit, limit]; returns a new dict."""
     g = _check_grads(grads)
-    limit = _check_positive("limit", limit)
+    limit = check_real("limit", limit, lo=0.0, lo_open=True)
     return {k: np.clip(v, -limit, limit) for k, v in g.items()}

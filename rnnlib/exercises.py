@@ -13,7 +13,9 @@ import numpy as np
 
 from .gradcheck import rel_error
 
-__all__ = ["compare_implementations", "check_forward"]
+__all__ = ["compare_implementations", "check_forward", "check_output_layer_grads",
+           "check_delta_recursion", "check_recurrent_double_sum", "check_input_gradients",
+           "check_cell_state_jacobian", "check_chunked_tbptt"]
 
 
 def compare_implementations(candidate: Callable, reference: Callable, cases, *,
@@ -74,18 +76,15 @@ def check_forward(candidate: Callable) -> bool:
 
 def _recurrent_cases():
     """Seeded (params, cache) problems for chapters 4 and 5: T = 1, h_0 = 0 and h_0 ≠ 0, several activations."""
-    from .rnn import forward, init_params
+    from .problems import random_problem
 
-    cases = []
     specs = [(1, 1, 2, 3, "tanh", False), (4, 2, 3, 4, "tanh", True),
              (5, 3, 2, 3, "sigmoid", True), (6, 2, 1, 2, "linear", False)]
+    cases = []
     for seed, (T, m, n_in, H, activation, with_h0) in enumerate(specs):
-        rng = np.random.default_rng(100 + seed)
-        params = init_params(n_in, H, 3, seed=100 + seed)
-        X = rng.normal(size=(T, m, n_in))
-        Y = rng.integers(0, 3, size=(T, m))
-        h0 = rng.normal(scale=0.5, size=(m, H)) if with_h0 else None
-        cases.append((params, forward(params, X, Y, h0=h0, activation=activation)[1]))
+        prob = random_problem(T, m, n_in, H, 3, seed=100 + seed, activation=activation,
+                              h0_scale=0.5 if with_h0 else 0.0)
+        cases.append((prob.params, prob.forward()[1]))
     return cases
 
 
@@ -110,7 +109,7 @@ def check_input_gradients(candidate: Callable) -> bool:
     It is compared with :func:`rnnlib.bptt` on four seeded problems.
     """
     from .bptt import bptt
-    from .contributions import path_errors
+    from .terms import path_errors
 
     cases = [(p, c, path_errors(p, c).sum(axis=0)) for p, c in _recurrent_cases()]
 
@@ -159,14 +158,13 @@ def check_cell_state_jacobian(candidate: Callable) -> bool:
 
 def _chunk_cases():
     """Seeded vanilla problems (params, X, Y, chunk) with mse targets at every step."""
-    from .rnn import init_params
+    from .problems import random_problem
 
     cases = []
     for seed, (T, m, n_in, H, K) in enumerate([(7, 3, 2, 4, 3), (6, 2, 3, 3, 1), (5, 2, 2, 3, 5),
                                                  (9, 1, 1, 2, 4)]):
-        rng = np.random.default_rng(300 + seed)
-        p = init_params(n_in, H, 2, seed=300 + seed)
-        cases.append((p, rng.normal(size=(T, m, n_in)), rng.normal(size=(T, m, 2)), K))
+        prob = random_problem(T, m, n_in, H, 2, seed=300 + seed, loss="mse")
+        cases.append((prob.params, prob.X, prob.Y, K))
     return cases
 
 
@@ -192,25 +190,19 @@ def check_chunked_tbptt(candidate: Callable) -> bool:
 
 def _signal_cases():
     """Seeded (params, cache) problems for chapters 2 and 3: both losses, a loss
-    mask, T = 1, a non-zero h_0, several activations."""
-    from .rnn import forward, init_params
+    mask, T = 1, a non-zero h_0, several activations, and a non-zero b_y."""
+    from .problems import random_problem
 
-    cases = []
     specs = [(1, 1, 2, 3, 2, "tanh", "softmax_ce", False, False),
              (4, 3, 3, 4, 5, "tanh", "softmax_ce", True, True),
              (5, 2, 2, 3, 2, "sigmoid", "mse", True, False),
              (3, 2, 1, 2, 3, "linear", "mse", False, True)]
+    cases = []
     for seed, (T, m, n_in, H, n_out, activation, loss, with_h0, with_mask) in enumerate(specs):
-        rng = np.random.default_rng(200 + seed)
-        params = init_params(n_in, H, n_out, seed=200 + seed)
-        params["b_y"] = rng.normal(scale=0.3, size=n_out)
-        X = rng.normal(size=(T, m, n_in))
-        Y = (rng.integers(0, n_out, size=(T, m)) if loss == "softmax_ce"
-             else rng.normal(size=(T, m, n_out)))
-        h0 = rng.normal(scale=0.5, size=(m, H)) if with_h0 else None
-        mask = (rng.random((T, m)) < 0.6).astype(float) if with_mask else None
-        cases.append((params, forward(params, X, Y, h0=h0, activation=activation, loss=loss,
-                                      loss_mask=mask)[1]))
+        prob = random_problem(T, m, n_in, H, n_out, seed=200 + seed, activation=activation, loss=loss,
+                              h0_scale=0.5 if with_h0 else 0.0, mask=0.6 if with_mask else None)
+        prob.params["b_y"] = np.random.default_rng(250 + seed).normal(scale=0.3, size=n_out)
+        cases.append((prob.params, prob.forward()[1]))
     return cases
 
 

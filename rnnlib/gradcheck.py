@@ -72,36 +72,48 @@ def elementwise_rel_error(a, b) -> float:
     return float(ratio.max()) if ratio.size else 0.0
 
 
-def check_gradients(params, X, Y, grad_fn=None, *, eps=1e-5, h0=None, **forward_kwargs) -> dict:
-    """Compare an analytic gradient with central differences, key by key.
+def check_gradients(params, X, Y, grad_fn=None, *, eps=1e-5, forward_fn=None,
+                    **forward_kwargs) -> dict:
+    """Compare an analytic gradient with central differences, key by key, for any model.
 
     Parameters
     ----------
-    params, X, Y, h0, **forward_kwargs : as for :func:`rnnlib.forward`.
-    grad_fn : callable ``(params, cache) -> dict`` (default :func:`rnnlib.bptt`).
+    params, X, Y, **forward_kwargs : as for ``forward_fn`` (``h0``, ``activation``,
+        ``loss``, ``loss_mask`` …; ``c0`` for the LSTM).
+    grad_fn : ``(params, cache) -> dict`` (default :func:`rnnlib.bptt`).
+    forward_fn : ``(params, X, Y, **forward_kwargs) -> (loss, cache)`` (default
+        :func:`rnnlib.forward`; :func:`rnnlib.lstm.forward` and
+        :func:`rnnlib.gru.forward` work the same way).
     eps : finite-difference step (the book uses 1e-5).
 
     Returns
     -------
-    dict mapping every parameter key (and ``"h0"`` when ``h0`` is given) to the
-    normwise :func:`rel_error` between analytic and numerical gradients.
+    dict mapping every parameter key, and every initial state passed as a keyword
+    (``h0``, ``c0``) that is not None, to the normwise :func:`rel_error` between the
+    analytic and the numerical gradient.
     """
     from .bptt import bptt
     from .rnn import forward
 
     grad_fn = bptt if grad_fn is None else grad_fn
+    forward_fn = forward if forward_fn is None else forward_fn
+    if not isinstance(params, dict):
+        raise ValueError(f"params: expected a dict of parameter arrays, got {type(params).__name__}")
     params = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
-    h0 = None if h0 is None else np.array(h0, dtype=np.float64)
-    _, cache = forward(params, X, Y, h0=h0, **forward_kwargs)
+    kwargs = dict(forward_kwargs)
+    states = [k for k in ("h0", "c0") if kwargs.get(k) is not None]
+    for k in states:
+        kwargs[k] = np.array(kwargs[k], dtype=np.float64)
+    _, cache = forward_fn(params, X, Y, **kwargs)
     analytic = grad_fn(params, cache)
 
     def loss_of(_):
-        return forward(params, X, Y, h0=h0, **forward_kwargs)[0]
+        return forward_fn(params, X, Y, **kwargs)[0]
 
     errors = {key: rel_error(analytic[key], numerical_gradient(loss_of, params[key], eps))
               for key in params}
-    if h0 is not None:
-        errors["h0"] = rel_error(analytic["h0"], numerical_gradient(loss_of, h0, eps))
+    for key in states:
+        errors[key] = rel_error(analytic[key], numerical_gradient(loss_of, kwargs[key], eps))
     return errors
 
 

@@ -22,18 +22,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .activations import phi
+from .initialisation import init_weights
 from .losses import loss_and_dlogits
-from .validation import (
-    PARAM_KEYS,
-    as_float_array,
-    check_activation,
-    check_loss,
-    check_params,
-    check_shape,
-    check_targets,
-)
+from .validation import (PARAM_KEYS, check_activation, check_bool, check_inputs_X, check_loss,
+                         check_mask, check_params, check_state, check_targets, describe)
 
-__all__ = ["Cache", "init_params", "forward"]
+__all__ = ["Cache", "check_cache", "init_params", "forward", "output_layer", "time_blocks",
+           "logit_errors", "per_step_losses", "BLOCK_FLOATS"]
 
 #: Work on the output layer and the loss is done a block of steps at a time,
 #: with about this many floats per (steps × m × width) block, so temporaries
@@ -41,7 +36,7 @@ __all__ = ["Cache", "init_params", "forward"]
 BLOCK_FLOATS = 1 << 18
 
 
-def _time_blocks(T: int, m: int, width: int) -> list[tuple[int, int]]:
+def time_blocks(T: int, m: int, width: int) -> list[tuple[int, int]]:
     """Split steps 1..T into consecutive blocks ``(s, e)`` (steps s+1..e).
 
     Each block holds about :data:`BLOCK_FLOATS` floats of an (steps, m, width)
@@ -94,23 +89,38 @@ class Cache:
         return mask / self.m
 
 
-def init_params(n_in: int, n_hidden: int, n_out: int, *, seed: int = 0) -> dict:
+def init_params(n_in: int, n_hidden: int, n_out: int, *, seed=0) -> dict:
     """Random parameters with weights ~ N(0, 1/fan_in) and zero biases.
 
     Returns a dict with exactly the keys ``W_xh`` (n_in, H), ``W_hh`` (H, H),
-    ``b_h`` (H,), ``W_yh`` (H, n_out) and ``b_y`` (n_out,), all float64.
+    ``b_h`` (H,), ``W_yh`` (H, n_out) and ``b_y`` (n_out,), all float64
+    (:func:`rnnlib.initialisation.init_weights`).
     """
-    for name, value in (("n_in", n_in), ("n_hidden", n_hidden), ("n_out", n_out)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name}: expected a positive integer, got {value!r}")
-    rng = np.random.default_rng(seed)
-    return {
-        "W_xh": rng.normal(0.0, 1.0 / np.sqrt(n_in), size=(n_in, n_hidden)),
-        "W_hh": rng.normal(0.0, 1.0 / np.sqrt(n_hidden), size=(n_hidden, n_hidden)),
-        "b_h": np.zeros(n_hidden),
-        "W_yh": rng.normal(0.0, 1.0 / np.sqrt(n_hidden), size=(n_hidden, n_out)),
-        "b_y": np.zeros(n_out),
-    }
+    return init_weights(PARAM_KEYS, n_in, n_hidden, n_out, seed=seed)
+
+
+def check_cache(cache, params: dict | None = None) -> Cache:
+    """``cache`` must be the :class:`Cache` of :func:`forward` for parameters of ``params``' sizes.
+
+    ``params`` (already checked) is compared with the cache's arrays: the sizes
+    n_in, H and n_out must match, or the message names ``cache``.  A lean cache
+    is accepted: every backward function recomputes what it lacks
+    (:func:`logit_errors`).
+    """
+    if not isinstance(cache, Cache):
+        raise ValueError(f"cache: expected the Cache returned by rnnlib.forward, got {describe(cache)}")
+    if params is not None:
+        n_in, H = params["W_xh"].shape
+        n_out = params["W_yh"].shape[1]
+        T, m = cache.X.shape[:2]
+        if cache.X.shape[2] != n_in or cache.h.shape != (T + 1, m, H):
+            raise ValueError(f"cache: expected a cache of a network with n_in = {n_in} and H = {H} "
+                             f"(X of shape (T, m, {n_in}), h of shape (T+1, m, {H})), got X of shape "
+                             f"{cache.X.shape} and h of shape {cache.h.shape}")
+        if cache.dO is not None and cache.dO.shape != (T, m, n_out):
+            raise ValueError(f"cache: expected dO of shape ({T}, {m}, {n_out}) for n_out = {n_out}, "
+                             f"got shape {cache.dO.shape}")
+    return cache
 
 
 def _check_inputs(params, X, Y, h0, activation, loss, loss_mask):
@@ -120,28 +130,11 @@ def _check_inputs(params, X, Y, h0, activation, loss, loss_mask):
     p = check_params(params, PARAM_KEYS)
     n_in, H = p["W_xh"].shape
     n_out = p["W_yh"].shape[1]
-
-    X = as_float_array("X", X)
-    if X.ndim != 3 or X.shape[0] == 0 or X.shape[1] == 0 or X.shape[2] != n_in:
-        raise ValueError(
-            f"X: expected shape (T, m, {n_in}) with T >= 1 and m >= 1, got shape {X.shape}"
-        )
+    X = check_inputs_X(X, n_in)
     T, m, _ = X.shape
-
-    if loss_mask is None:
-        mask = np.ones((T, m))
-    else:
-        mask = as_float_array("loss_mask", loss_mask)
-        check_shape("loss_mask", mask, (T, m), "(T, m)")
-    active = mask != 0
-
-    Yc = check_targets(Y, loss, T, m, n_out, active)
-
-    if h0 is None:
-        h0a = np.zeros((m, H))
-    else:
-        h0a = as_float_array("h0", h0)
-        check_shape("h0", h0a, (m, H), "(m, H)")
+    mask = check_mask(loss_mask, T, m)
+    Yc = check_targets(Y, loss, T, m, n_out, mask != 0)
+    h0a = check_state("h0", h0, m, H)
     return p, X, Yc, h0a, mask
 
 
@@ -168,8 +161,7 @@ def forward(params, X, Y, *, h0=None, activation="tanh", loss="softmax_ce", loss
     loss : float, L = Σ_t (1/m) Σ_i mask[t, i] ℓ_t[i].
     cache : :class:`Cache` with ``cache.h`` of shape (T+1, m, H).
     """
-    if not isinstance(lean, (bool, np.bool_)):
-        raise ValueError(f"lean: expected True or False, got {lean!r}")
+    lean = check_bool("lean", lean)
     p, X, Y, h0a, mask = _check_inputs(params, X, Y, h0, activation, loss, loss_mask)
     T, m, n_in = X.shape
     H, n_out = p["W_yh"].shape
@@ -190,8 +182,8 @@ def forward(params, X, Y, *, h0=None, activation="tanh", loss="softmax_ce", loss
     o = None if lean else np.empty((T, m, n_out))
     dO = None if lean else np.empty((T, m, n_out))
     L = 0.0
-    for s, e in _time_blocks(T, m, max(H, n_out)):
-        o_b = _output_layer(p, h[s + 1:e + 1], out=None if lean else o[s:e])
+    for s, e in time_blocks(T, m, max(H, n_out)):
+        o_b = output_layer(p, h[s + 1:e + 1], out=None if lean else o[s:e])
         L_b, dO_b = loss_and_dlogits(o_b, Y[s:e], loss, weights[s:e])
         L += L_b
         if not lean:
@@ -204,7 +196,7 @@ def forward(params, X, Y, *, h0=None, activation="tanh", loss="softmax_ce", loss
     return L, cache
 
 
-def _output_layer(p: dict, h: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+def output_layer(p: dict, h: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """o_t = h_t W_yh + b_y for a block of steps: h (n, m, H) -> o (n, m, n_out).
 
     ``out``, if given, is a C-contiguous (n, m, n_out) array that receives o.
@@ -214,4 +206,39 @@ def _output_layer(p: dict, h: np.ndarray, out: np.ndarray | None = None) -> np.n
         out = np.empty((n, m, p["W_yh"].shape[1]))
     np.matmul(h.reshape(n * m, H), p["W_yh"], out=out.reshape(n * m, -1))
     out += p["b_y"]
+    return out
+
+
+def logit_errors(params: dict, cache: Cache, s: int = 0, e: int | None = None) -> np.ndarray:
+    """∂L/∂o_t for steps s+1..e (default: all), shape (e − s, m, n_out).
+
+    Mask and 1/m included.  Read from a default cache, recomputed from h_t for a
+    lean one (``forward(..., lean=True)``), so that every function built on it
+    works on both kinds of cache.  ``params`` must be checked already.
+    """
+    e = cache.T if e is None else e
+    if cache.dO is not None:
+        return cache.dO[s:e]
+    o = output_layer(params, cache.h[s + 1:e + 1])
+    return loss_and_dlogits(o, cache.Y[s:e], cache.loss_name, cache.weights()[s:e])[1]
+
+
+def per_step_losses(params, X, Y, **forward_kwargs) -> np.ndarray:
+    """The T per-step losses L_1..L_T (batch-averaged), shape (T,) (chapter 1).
+
+    The total loss is a sum over time, L = Σ_t L_t: L_t is the loss with a
+    ``loss_mask`` that keeps only step t, and the L_t add up to L exactly.
+    ``forward_kwargs`` are passed to :func:`forward` (``h0``, ``activation``,
+    ``loss``); a ``loss_mask`` is not allowed here because each L_t uses its own.
+    """
+    if "loss_mask" in forward_kwargs:
+        raise ValueError("loss_mask: expected no loss_mask (each L_t uses its own), got one")
+    p = check_params(params)
+    X = check_inputs_X(X, p["W_xh"].shape[0])
+    T, m = X.shape[:2]
+    out = np.empty(T)
+    for t in range(T):
+        mask = np.zeros((T, m))
+        mask[t] = 1.0
+        out[t] = forward(p, X, Y, loss_mask=mask, **forward_kwargs)[0]
     return out

@@ -17,8 +17,8 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import phi_prime_from_h
-from .bptt import _output_grads
-from .jacobians import _check_cache
+from .bptt import output_grads
+from .rnn import check_cache
 from .validation import check_params
 
 __all__ = ["rtrl"]
@@ -27,11 +27,11 @@ __all__ = ["rtrl"]
 def rtrl(params, cache) -> dict:
     """Gradients by forward-mode recursion; same return value as :func:`rnnlib.bptt`."""
     p = check_params(params)
-    cache = _check_cache(cache)
+    cache = check_cache(cache, p)
     T, m, H = cache.T, cache.m, p["W_hh"].shape[0]
     n_in = p["W_xh"].shape[0]
     W_hh = p["W_hh"]
-    dW_yh, db_y, G = _output_grads(p, cache)
+    dW_yh, db_y, G = output_grads(p, cache)
     dphi = phi_prime_from_h(cache.h[1:], cache.activation)
     eye = np.eye(H)
 

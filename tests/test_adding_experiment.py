@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from rnnlib.adding_experiment import CONFIG_NAMES, load_results, run_adding_experiment
+from rnnlib.training.adding import CONFIG_NAMES, load_results, run_adding_experiment
 
 TINY = dict(T=6, hidden=4, batch=8, steps=12, lr=0.02, eval_every=5, n_test=20)
 

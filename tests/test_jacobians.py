@@ -47,7 +47,7 @@ def test_one_step_jacobian_needs_the_transpose():
     J = rnnlib.jacobian(params, cache, 2)
     dphi = rnnlib.phi_prime_from_h(cache.h[2], "tanh")
     np.testing.assert_allclose(J[0], np.diag(dphi[0]) @ params["W_hh"].T, rtol=1e-14)
-    wrong = np.diag(dphi[0]) @ params["W_hh"]        # seed 004's formula, without the transpose
+    wrong = np.diag(dphi[0]) @ params["W_hh"]        # without the transpose, as in Arat (2019)
     assert rnnlib.rel_error(wrong, fd_jacobian(params, cache, 2, 1)[0]) > 1e-2
 
 

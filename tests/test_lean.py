@@ -28,7 +28,7 @@ def block_floats(request, monkeypatch):
 
 def test_time_blocks_cover_every_step_once():
     for T, m, width in itertools.product((1, 2, 7, 100), (1, 3), (1, 5, 64)):
-        blocks = rnn_module._time_blocks(T, m, width)
+        blocks = rnn_module.time_blocks(T, m, width)
         steps = [t for s, e in blocks for t in range(s + 1, e + 1)]
         assert steps == list(range(1, T + 1))
         assert all(e > s for s, e in blocks)
@@ -64,7 +64,7 @@ def test_blocked_recursion_matches_one_block_and_central_differences(activation,
     L1, c1 = rnnlib.forward(params, X, Y, **kw)
     g1 = rnnlib.bptt(params, c1)
     monkeypatch.setattr(rnn_module, "BLOCK_FLOATS", 3)          # one step per block
-    assert len(rnn_module._time_blocks(7, 2, 5)) == 7
+    assert len(rnn_module.time_blocks(7, 2, 5)) == 7
     L2, c2 = rnnlib.forward(params, X, Y, **kw)
     g2 = rnnlib.bptt(params, c2)
     assert abs(L2 - L1) <= 1e-13 * abs(L1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rnnlib import optim
+from rnnlib.training import optim
 
 
 def one_param(x=1.0):

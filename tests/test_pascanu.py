@@ -6,7 +6,7 @@ import pytest
 import sympy
 
 import rnnlib
-from rnnlib.pascanu import pascanu_surface, pascanu_unit
+from rnnlib.scalar_examples import pascanu_surface, pascanu_unit
 
 
 def _sig(x):

@@ -111,7 +111,7 @@ def test_exercise_checkers_accept_right_and_reject_wrong(capsys):
     def right_delta(p, c):
         return signals.error_signals(p, c)
 
-    def no_transpose(p, c):            # seed 004's J_t = diag(φ') W_hh
+    def no_transpose(p, c):            # J_t = diag(φ') W_hh without the transpose, as in Arat (2019)
         G = signals.output_errors(p, c)
         dphi = rnnlib.phi_prime_from_h(c.h[1:], c.activation)
         d = G.copy()

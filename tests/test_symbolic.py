@@ -72,7 +72,7 @@ def test_every_form_equals_direct_gradient(problem, form):
     net, L, Ls, direct = problem
     for key, d in direct.items():
         formula = FORMS[form](net, Ls, key)
-        assert formula.shape == d.shape == S._param(net, key).shape
+        assert formula.shape == d.shape == (net.h[0] if key == "h0" else net.params[key]).shape
         assert S.is_zero(S.difference(d, formula)), (form, key)
 
 
@@ -160,7 +160,7 @@ def test_one_step_jacobian_matches_direct_differentiation():
         J = S.one_step_jacobian(net, t)
         assert J.shape == (2, 2)
         assert S.is_zero(S.difference(direct, J))
-        assert not S.is_zero(S.difference(direct, sympy.diag(*S.phi_prime(net, t)) * net.W_hh))
+        assert not S.is_zero(S.difference(direct, sympy.diag(*net.phi_prime(t)) * net.W_hh))
 
 
 def test_jacobian_product_is_chain_of_steps():
@@ -212,10 +212,11 @@ def test_dropping_the_transpose_is_detected(monkeypatch):
     L, Ls = S.squared_loss(net)
     direct = {k: S.direct_gradient(net, L, k) for k in ("W_hh", "h0")}
 
-    def no_transpose(net, t):                      # seed 004's diag(φ') W_hh
-        return sympy.diag(*list(S.phi_prime(net, t))) * net.W_hh
+    def no_transpose(net, t):                      # diag(φ') W_hh, without the transpose (Arat 2019)
+        return sympy.diag(*list(net.phi_prime(t))) * net.W_hh
 
-    monkeypatch.setattr(S, "one_step_jacobian", no_transpose)
+    monkeypatch.setattr(S.jacobians, "one_step_jacobian", no_transpose)   # used by jacobian_product
+    monkeypatch.setattr(S.gradients, "one_step_jacobian", no_transpose)   # used by delta_recursion
     for key, d in direct.items():
         assert not S.is_zero(S.difference(d, S.gradient_delta(net, Ls, key))), key
         assert not S.is_zero(S.difference(d, S.gradient_sum_of_products(net, Ls, key))), key
@@ -238,7 +239,7 @@ def test_truncation_keeps_only_short_paths():
 def test_immediate_partial_term_shapes_and_values():
     net = S.unrolled_rnn(3, 2, 3, 1, h0="symbolic")
     u = sympy.Matrix([[sympy.Symbol("u1"), sympy.Symbol("u2")]])
-    D = u.multiply_elementwise(S.phi_prime(net, 2))
+    D = u.multiply_elementwise(net.phi_prime(2))
     assert S.immediate_partial_term(net, 2, "W_hh", u) == net.h[1].T * D
     assert S.immediate_partial_term(net, 2, "W_xh", u).shape == (3, 2)
     assert S.immediate_partial_term(net, 2, "b_h", u) == D

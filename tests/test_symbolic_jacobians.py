@@ -7,31 +7,30 @@ import sympy
 
 import rnnlib
 from rnnlib.symbolic import phi, substitute, unrolled_rnn
-from rnnlib.symbolic_jacobians import to_latex as sj_to_latex
-from rnnlib.symbolic_jacobians import (direct_jacobian, jacobian_formula, jacobian_product_formula,
-                                       phi_prime)
+from rnnlib.symbolic import to_latex as sj_to_latex
+from rnnlib.symbolic import direct_jacobian, jacobian_product, one_step_jacobian, phi_prime
 
 
 def test_product_formula_equals_direct_derivative():
     net = unrolled_rnn(3, H=2, h0="symbolic")
     for t in range(4):
         D = direct_jacobian(net, t)
-        F = jacobian_product_formula(net, t, 0)
+        F = jacobian_product(net, t, 0)
         assert all(sympy.expand(e) == 0 for e in D - F)
 
 
 def test_the_transpose_matters():
     net = unrolled_rnn(1, H=2, h0="symbolic")
     D = direct_jacobian(net, 1)
-    wrong = sympy.diag(*[phi_prime(e) for e in net.a[1]]) * net.W_hh      # seed 004's version
+    wrong = sympy.diag(*[phi_prime(e) for e in net.a[1]]) * net.W_hh      # without the transpose, as in Arat (2019)
     assert not all(sympy.expand(e) == 0 for e in D - wrong)
-    assert all(sympy.expand(e) == 0 for e in D - jacobian_formula(net, 1))
+    assert all(sympy.expand(e) == 0 for e in D - one_step_jacobian(net, 1))
 
 
 def test_formula_agrees_with_rnnlib_numerically():
     """Substitute tanh and numbers: the sympy product equals rnnlib.jacobian_product."""
     net = unrolled_rnn(2, H=2, h0="symbolic")
-    F = substitute(jacobian_product_formula(net, 2, 0), sympy.tanh)
+    F = substitute(jacobian_product(net, 2, 0), sympy.tanh)
     rng = np.random.default_rng(0)
     p = rnnlib.init_params(1, 2, 1, seed=3)
     X = rng.normal(size=(2, 1, 1))
@@ -51,19 +50,19 @@ def test_formula_agrees_with_rnnlib_numerically():
 
 def test_identity_and_bad_input():
     net = unrolled_rnn(2, H=2, h0="symbolic")
-    assert jacobian_product_formula(net, 2, 2) == sympy.eye(2)
-    with pytest.raises(ValueError, match=r"^j: expected"):
-        jacobian_formula(net, 0)
+    assert jacobian_product(net, 2, 2) == sympy.eye(2)
+    with pytest.raises(ValueError, match=r"^t: expected"):
+        one_step_jacobian(net, 0)
     with pytest.raises(ValueError, match=r"^k: expected"):
-        jacobian_product_formula(net, 1, 2)
+        jacobian_product(net, 1, 2)
     with pytest.raises(ValueError, match=r"^net: expected"):
         direct_jacobian(unrolled_rnn(2, H=2), 1)
     with pytest.raises(ValueError, match=r"^net: expected"):
-        jacobian_formula("net", 1)
+        one_step_jacobian("net", 1)
 
 
 def test_to_latex_is_mathjax_friendly():
     net = unrolled_rnn(1, H=2, h0="symbolic")
-    s = sj_to_latex(jacobian_formula(net, 1))
+    s = sj_to_latex(one_step_jacobian(net, 1))
     assert "W_{hh,21}" in s and "}_{" not in s.replace("_{hh", "").replace("_{xh", "")
     assert r"\phi'" in s and "Subs" not in s and r"\operatorname" not in s

@@ -6,7 +6,7 @@ import pytest
 import sympy
 
 from rnnlib import lstm
-from rnnlib import symbolic_lstm as S
+from rnnlib.symbolic import lstm as S
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,7 @@ def test_dropping_a_term_is_detected(p):
     direct, step, sy = S.cell_jacobian_direct(p)
     formula = S.four_term_formula(p, step, sy["c_prev"], sy["o_prev"])
     input_path = (step["cc"] * S.sigma_prime(step["z_i"]) * p["W_hi"]
-                  * sy["o_prev"] * S.tau_prime(sy["c_prev"]))
+                  * sy["o_prev"] * S.psi_prime(sy["c_prev"]))
     assert sympy.expand(direct - (formula - input_path)) != 0
     assert sympy.expand(direct - step["f"]) != 0          # "≈ f_t" is not the derivative
 
@@ -53,7 +53,7 @@ def test_state_jacobian_product_is_exact_over_three_steps(p):
     P = sympy.eye(2)
     for j in (1, 2, 3):
         P = S.state_jacobian_symbolic(p, sy["x"][j - 1], states[j - 1]["h"], states[j - 1]["c"]) * P
-    ds_k = sympy.Matrix([sy["o_k"] * S.tau_prime(sy["c_k"]), 1])   # ∂(h_k, C_k)/∂C_k
+    ds_k = sympy.Matrix([sy["o_k"] * S.psi_prime(sy["c_k"]), 1])   # ∂(h_k, C_k)/∂C_k
     assert sympy.expand(exact - (P * ds_k)[1]) == 0
 
 
@@ -72,10 +72,10 @@ def test_one_step_factor_of_an_unrolling_is_the_exact_one_step_derivative(p):
     assert sympy.expand(exact - S.one_step_factor(p, states, 1)) == 0
 
 
-def test_latex_uses_sigma_and_tau(p):
+def test_latex_uses_sigma_and_psi(p):
     _, step, sy = S.cell_jacobian_direct(p)
     text = sympy.latex(S.four_term_formula(p, step, sy["c_prev"], sy["o_prev"]))
-    assert r"\sigma'" in text and r"\tau'" in text and "w_{hf}" in text
+    assert r"\sigma'" in text and r"\psi'" in text and "w_{hf}" in text
 
 
 def test_bad_n_steps():

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import rnnlib
-from rnnlib.tasks import ADDING_BASELINE_MSE, adding_problem
+from rnnlib.problems import ADDING_BASELINE_MSE, adding_problem
 
 
 @pytest.mark.parametrize("T", [2, 3, 10, 51])

@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 import rnnlib
-from rnnlib import optim, training
-from rnnlib.tasks import adding_problem
+from rnnlib import training, truncation
+from rnnlib.training import optim
+from rnnlib.problems import adding_problem
 
 REC = ("W_xh", "W_hh", "b_h")
 
@@ -187,19 +188,19 @@ def test_lstm_learns_a_fixed_batch():
 
 
 def test_kept_by_chunks_masks():
-    m = training.kept_by_chunks(5, 2)
+    m = truncation.kept_by_chunks(5, 2)
     want = np.array([[1, 0, 0, 0, 0],
                      [1, 1, 0, 0, 0],
                      [0, 0, 1, 0, 0],
                      [0, 0, 1, 1, 0],
                      [0, 0, 0, 0, 1]], bool)
     np.testing.assert_array_equal(m, want)
-    np.testing.assert_array_equal(training.kept_by_chunks(4, None), np.tril(np.ones((4, 4), bool)))
-    np.testing.assert_array_equal(training.kept_by_chunks(4, 1), np.eye(4, dtype=bool))
+    np.testing.assert_array_equal(truncation.kept_by_chunks(4, None), np.tril(np.ones((4, 4), bool)))
+    np.testing.assert_array_equal(truncation.kept_by_chunks(4, 1), np.eye(4, dtype=bool))
     with pytest.raises(ValueError, match=r"^T: expected"):
-        training.kept_by_chunks(0, 2)
+        truncation.kept_by_chunks(0, 2)
     with pytest.raises(ValueError, match=r"^chunk: expected"):
-        training.kept_by_chunks(4, 0)
+        truncation.kept_by_chunks(4, 0)
 
 
 def test_exercise_checker_accepts_the_reference_and_rejects_full_bptt(capsys):

@@ -8,7 +8,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from rnnlib import viz  # noqa: E402
+from rnnlib.plots import style as viz  # noqa: E402
 
 
 def make(frames=(1, 2, 3), alt="a line that rises"):

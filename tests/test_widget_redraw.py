@@ -13,8 +13,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from rnnlib import contributions, plots_gradients, plots_lstm, plots_remedies, plots_signals  # noqa: E402
-from rnnlib import plots_unrolling, viz  # noqa: E402
+from rnnlib import plots  # noqa: E402
+from rnnlib.plots import style as viz  # noqa: E402
 from rnnlib.rnn import forward, init_params  # noqa: E402
 
 
@@ -23,27 +23,27 @@ def _unrolling_draw():
     params = init_params(3, 5, 2, seed=0)
     _, cache = forward(params, rng.normal(size=(6, 2, 3)), rng.integers(0, 2, size=(6, 2)))
     losses = np.linspace(1.0, 2.0, 6)
-    return lambda t, fig=None: plots_unrolling.unrolling_figure(cache, losses, t, fig=fig)
+    return lambda t, fig=None: plots.unrolling.draw_unrolling(cache, losses, t, fig=fig)
 
 
 WIDGET_DRAWS = {
     "unrolling": (_unrolling_draw, {"t": 1}, {"t": 4}),
-    "ch02": (lambda: plots_signals.draw_output_layer, {"t": 1}, {"t": plots_signals.OUTPUT_T}),
-    "ch03": (lambda: plots_signals.draw_error_flow, {"t": 12, "scale": 1.0}, {"t": 3, "scale": 1.5}),
-    "ch04": (lambda: contributions.draw_contributions,
+    "ch02": (lambda: plots.output_layer.draw_output_layer, {"t": 1}, {"t": plots.output_layer.OUTPUT_T}),
+    "ch03": (lambda: plots.hidden_error.draw_error_flow, {"t": 12, "scale": 1.0}, {"t": 3, "scale": 1.5}),
+    "ch04": (lambda: plots.recurrent_weights.draw_contributions,
              {"scale": 0.5, "activation": "tanh", "h0_scale": 0.0, "truncate": None},
              {"scale": 1.5, "activation": "sigmoid", "h0_scale": 0.5, "truncate": 2}),
-    "ch05": (lambda: contributions.draw_step_contributions,
+    "ch05": (lambda: plots.input_weights.draw_step_contributions,
              {"scale": 0.5, "activation": "tanh"}, {"scale": 2.0, "activation": "sigmoid"}),
-    "ch06": (lambda: plots_gradients.draw_jacobian_explorer,
+    "ch06": (lambda: plots.jacobian_products.draw_jacobian_explorer,
              {"t": 40, "k": 30, "rho": 1.0, "activation": "tanh"},
              {"t": 25, "k": 5, "rho": 1.5, "activation": "relu"}),
-    "ch07": (lambda: plots_gradients.draw_gradient_flow,
+    "ch07": (lambda: plots.vanishing.draw_gradient_flow,
              {"t": 60, "scale": 1.0, "activation": "tanh"},
              {"t": 40, "scale": 1.5, "activation": "linear"}),
-    "ch08": (lambda: plots_lstm.draw_flow, {"forget_bias": 0.0, "gain": 1.0},
+    "ch08": (lambda: plots.lstm.draw_flow, {"forget_bias": 0.0, "gain": 1.0},
              {"forget_bias": 3.0, "gain": 1.5}),
-    "ch09": (lambda: plots_remedies.draw_windows, {"tau": 3, "chunk": 4, "scale": 1.5},
+    "ch09": (lambda: plots.remedies.draw_windows, {"tau": 3, "chunk": 4, "scale": 1.5},
              {"tau": 0, "chunk": 12, "scale": 0.6}),
 }
 
@@ -72,3 +72,9 @@ def test_redraw_reuses_the_figure_and_matches_a_fresh_one(name):
         assert back is fig
         np.testing.assert_array_equal(_pixels(fig), before)
     plt.close("all")
+
+
+@pytest.mark.parametrize("module", plots.CHAPTERS, ids=lambda m: m.__name__.rsplit(".", 1)[-1])
+def test_every_chapter_module_has_one_widget_and_one_animation(module):
+    assert callable(module.widget) and callable(module.animation)
+    assert any(name.startswith("draw_") for name in module.__all__)

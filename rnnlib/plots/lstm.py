@@ -1,76 +1,24 @@
-"""Figures for chapter 8 (the LSTM's gradient path).
+"""Chapter 8: the LSTM's gradient path.
 
-* :func:`flow_curves` — how far back the gradient of the last step's loss
-  reaches: ‖∂L_T/∂h_k‖ for a vanilla tanh RNN and ‖∂L_T/∂h_k‖, ‖∂L_T/∂C_k‖ for
-  an LSTM, each divided by its value at k = T.
-* :func:`draw_flow` — that comparison as a figure (the chapter's live widget).
-* :func:`flow_animation` — the kernel-free counterpart, sweeping the forget-gate bias.
+* :func:`draw_flow` — how far back the gradient of the last step's loss reaches
+  in a vanilla tanh RNN and an LSTM (:func:`rnnlib.comparison.flow_curves`);
+* :func:`widget` (live) and :func:`animation` (kernel-free, sweeping the
+  forget-gate bias);
 * :func:`draw_cell_derivatives` — exact ∂C_T/∂C_k against the product of
-  one-step cell Jacobians and the forget-gate-only product ∏ f_j.
+  one-step cell Jacobians and the forget-gate-only product ∏ f_j
+  (:func:`rnnlib.lstm.cell_derivative_curves`).
 
-The numbers come from :mod:`rnnlib.lstm` and :mod:`rnnlib.jacobians`; this
+The numbers come from :mod:`rnnlib.comparison` and :mod:`rnnlib.lstm`; this
 module only arranges and draws them.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from . import lstm
-from .jacobians import jacobian
-from .rnn import forward as rnn_forward
-from .rnn import init_params as rnn_init_params
-from .viz import COLORS
+from ..comparison import flow_curves
+from .style import COLORS, jshtml_animation, keep, live, parts, pyplot
 
-__all__ = ["flow_problem", "flow_curves", "draw_flow", "flow_animation", "flow_widget",
-           "cell_derivative_curves", "draw_cell_derivatives"]
-
-FLOW_T = 60
-FLOW_H = 8
-FLOW_N_IN = 2
-
-
-def flow_problem(T: int = FLOW_T, *, seed: int = 0):
-    """A seeded input sequence (T, 1, n_in), a target at the last step only, and its mask."""
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(T, 1, FLOW_N_IN))
-    Y = rng.normal(size=(T, 1, 1))
-    mask = np.zeros((T, 1))
-    mask[-1] = 1.0                                   # only L_T counts
-    return X, Y, mask
-
-
-def flow_curves(forget_bias: float = 0.0, gain: float = 1.0, *, T: int = FLOW_T,
-                H: int = FLOW_H, seed: int = 0) -> dict:
-    """Relative error-signal norms against k for a vanilla RNN and an LSTM.
-
-    The loss is L_T alone (mse at the last step).  The vanilla RNN (tanh) has
-    W_hh scaled by ``gain``; the LSTM has every forget-gate bias set to
-    ``forget_bias``.  Both start from the same seed.
-
-    Returns a dict with ``k`` (0..T) and, each of length T + 1 and equal to 1 at
-    k = T: ``rnn_h`` = ‖∂L_T/∂h_k‖, ``lstm_h`` = ‖∂L_T/∂h_k‖ (C_k fixed) and
-    ``lstm_c`` = ‖∂L_T/∂C_k‖ (relative to ‖∂L_T/∂C_T‖), plus ``f_mean``, the
-    LSTM's average forget gate.
-    """
-    X, Y, mask = flow_problem(T, seed=seed)
-    # vanilla: δ_k = δ_{k+1} J_{k+1}, starting from δ_T = G_T
-    vp = rnn_init_params(FLOW_N_IN, H, 1, seed=seed + 1)
-    vp["W_hh"] = vp["W_hh"] * gain
-    _, vc = rnn_forward(vp, X, Y, loss="mse", loss_mask=mask)
-    d = vc.dO[-1] @ vp["W_yh"].T
-    rnn_h = np.empty(T + 1)
-    rnn_h[T] = np.linalg.norm(d)
-    for k in range(T - 1, -1, -1):
-        d = np.einsum("ia,iab->ib", d, jacobian(vp, vc, k + 1))
-        rnn_h[k] = np.linalg.norm(d)
-    # LSTM: the error signals of its own backward recursion
-    lp = lstm.init_params(FLOW_N_IN, H, 1, seed=seed + 1, forget_bias=forget_bias)
-    _, lc = lstm.forward(lp, X, Y, loss="mse", loss_mask=mask)
-    sig = lstm.error_signals(lp, lc)
-    lstm_h = np.linalg.norm(sig["h"][:, 0], axis=1)
-    lstm_c = np.linalg.norm(sig["c"][:, 0], axis=1)
-    return {"k": np.arange(T + 1), "rnn_h": rnn_h / rnn_h[T], "lstm_h": lstm_h / lstm_h[T],
-            "lstm_c": lstm_c / lstm_c[T], "f_mean": float(lc.f.mean())}
+__all__ = ["draw_flow", "widget", "animation", "draw_cell_derivatives"]
 
 
 _FLOW_MARGINS = {"left": 0.11, "right": 0.97, "top": 0.92, "bottom": 0.25}
@@ -119,27 +67,22 @@ def draw_flow(forget_bias: float = 0.0, gain: float = 1.0, fig=None):
     Pass a figure this function returned as ``fig`` to redraw it for other
     values (what a slider move does): the curves, title and legend are then
     updated in place."""
-    import matplotlib.pyplot as plt
-
     curves = flow_curves(forget_bias, gain)
-    parts = getattr(fig, "_bptt_parts", None)
-    if parts is not None and parts["key"] == "lstm_flow":
+    if parts(fig, "lstm_flow") is not None:
         _update_flow_axes(fig.axes[0], curves, forget_bias, gain)
         return fig
     if fig is None:
-        fig = plt.figure(figsize=(7.5, 4.4))
+        fig = pyplot().figure(figsize=(7.5, 4.4))
     fig.clear()
     ax = fig.subplots()
     fig.subplots_adjust(**_FLOW_MARGINS)         # fixed margins: cheaper than tight_layout
     _flow_axes(ax, curves, forget_bias, gain)
-    fig._bptt_parts = {"key": "lstm_flow"}
+    keep(fig, "lstm_flow")
     return fig
 
 
-def flow_animation(biases=None, gain: float = 1.0):
+def animation(biases=None, gain: float = 1.0):
     """A jshtml animation of :func:`draw_flow` sweeping the forget-gate bias b_f."""
-    from .viz import jshtml_animation
-
     biases = np.array([-2.0, -1.0, *np.arange(0.0, 5.01, 0.5)]) if biases is None else np.asarray(biases, dtype=float)
     fig = draw_flow(float(biases[0]), gain)
     return jshtml_animation(
@@ -152,29 +95,9 @@ def flow_animation(biases=None, gain: float = 1.0):
     )
 
 
-def cell_derivative_curves(params, X, *, h0=None, c0=None) -> dict:
-    """|∂C_T/∂C_k| three ways for a scalar LSTM (H = 1), k = 0..T.
-
-    ``exact`` uses :func:`rnnlib.lstm.cell_state_derivative`; ``one_step`` the product
-    of full one-step cell Jacobians; ``forget`` the product of forget gates ∏ f_j.
-    """
-    T = np.asarray(X).shape[0]
-    Y = np.zeros((T, np.asarray(X).shape[1], params["W_yh"].shape[1]))
-    _, cache = lstm.forward(params, X, Y, h0=h0, c0=c0, loss="mse")
-    ks = np.arange(T + 1)
-    out = {"k": ks}
-    out["exact"] = np.array([lstm.cell_state_derivative(params, cache, T, k)[0, 0, 0] for k in ks])
-    out["one_step"] = np.array([lstm.cell_state_jacobian_product(params, cache, T, k)[0, 0, 0] for k in ks])
-    out["forget"] = np.array([lstm.cell_state_jacobian_product(params, cache, T, k, full=False)[0, 0, 0]
-                              for k in ks])
-    return out
-
-
 def draw_cell_derivatives(curves):
     """Plot :func:`cell_derivative_curves`: |value| on a log scale against k."""
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7.0, 3.8))
+    fig, ax = pyplot().subplots(figsize=(7.0, 3.8))
     k = curves["k"]
     ax.semilogy(k, np.abs(curves["exact"]), "o-", color=COLORS[0], lw=2,
                 label=r"exact $\partial C_T/\partial C_k$ (joint state Jacobians)")
@@ -191,11 +114,9 @@ def draw_cell_derivatives(curves):
     return fig
 
 
-def flow_widget():
+def widget():
     """The live widget of chapter 8: sliders for b_f (LSTM) and the gain of W_hh (vanilla RNN)."""
     import ipywidgets as widgets
-
-    from .viz import live
 
     controls = {
         "forget_bias": widgets.FloatSlider(value=0.0, min=-2.0, max=5.0, step=0.25,

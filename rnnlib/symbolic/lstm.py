@@ -1,8 +1,8 @@
 """A scalar LSTM in sympy, with generic gate and squashing functions (chapter 8).
 
-The gate nonlinearity σ and the squashing function τ (tanh in the real LSTM)
-are left undefined: ``sigma`` and ``tau`` are sympy functions whose
-derivatives are the undefined functions ``sigma_prime`` and ``tau_prime``.
+The gate nonlinearity σ and the squashing function ψ (tanh in the real LSTM)
+are left undefined: ``sigma`` and ``psi`` are sympy functions whose
+derivatives are the undefined functions ``sigma_prime`` and ``psi_prime``.
 An identity proved with them therefore holds for *every* differentiable
 choice — in particular for the logistic sigmoid and tanh, which
 :func:`substitute_lstm` puts back in.  Equality is settled with
@@ -11,17 +11,17 @@ choice — in particular for the logistic sigmoid and tanh, which
 One step of the scalar LSTM, in the book's notation (H = n_in = 1):
 
     z_f = x w_xf + h_{t−1} w_hf + b_f,   f_t = σ(z_f)   (and i_t, o_t likewise)
-    z_c = x w_xc + h_{t−1} w_hc + b_c,   C̃_t = τ(z_c)
-    C_t = f_t C_{t−1} + i_t C̃_t,          h_t = o_t τ(C_t).
+    z_c = x w_xc + h_{t−1} w_hc + b_c,   C̃_t = ψ(z_c)
+    C_t = f_t C_{t−1} + i_t C̃_t,          h_t = o_t ψ(C_t).
 """
 from __future__ import annotations
 
 import sympy
 
-from .symbolic import SIGMOID
+from .network import SIGMOID
 
 __all__ = [
-    "sigma", "tau", "sigma_prime", "tau_prime", "scalar_lstm_params", "lstm_step",
+    "sigma", "psi", "sigma_prime", "psi_prime", "scalar_lstm_params", "lstm_step",
     "cell_jacobian_direct", "dC_dh_prev", "four_term_formula", "one_step_factor",
     "missing_path_two_steps", "state_jacobian_symbolic",
     "cells_from", "substitute_lstm", "readable",
@@ -35,11 +35,11 @@ class sigma_prime(sympy.Function):
         return r"\sigma'\!\left(%s\right)" % printer._print(self.args[0])
 
 
-class tau_prime(sympy.Function):
-    """τ′, the (undefined) derivative of the squashing function."""
+class psi_prime(sympy.Function):
+    """ψ′, the (undefined) derivative of the squashing function."""
 
     def _latex(self, printer):
-        return r"\tau'\!\left(%s\right)" % printer._print(self.args[0])
+        return r"\psi'\!\left(%s\right)" % printer._print(self.args[0])
 
 
 class sigma(sympy.Function):
@@ -52,14 +52,14 @@ class sigma(sympy.Function):
         return r"\sigma\!\left(%s\right)" % printer._print(self.args[0])
 
 
-class tau(sympy.Function):
-    """A generic squashing function τ (tanh in the LSTM) with derivative :class:`tau_prime`."""
+class psi(sympy.Function):
+    """A generic squashing function ψ (tanh in the LSTM) with derivative :class:`psi_prime`."""
 
     def fdiff(self, argindex=1):
-        return tau_prime(self.args[0])
+        return psi_prime(self.args[0])
 
     def _latex(self, printer):
-        return r"\tau\!\left(%s\right)" % printer._print(self.args[0])
+        return r"\psi\!\left(%s\right)" % printer._print(self.args[0])
 
 
 def scalar_lstm_params() -> dict:
@@ -79,10 +79,10 @@ def lstm_step(p: dict, x, h_prev, c_prev) -> dict:
     """One scalar LSTM step.  Returns the pre-activations ``z_f, z_i, z_o, z_c``,
     the gates ``f, i, o``, the candidate ``cc`` (C̃_t) and the new ``c`` and ``h``."""
     z = {g: x * p[f"W_x{g}"] + h_prev * p[f"W_h{g}"] + p[f"b_{g}"] for g in "fioc"}
-    f, i, o, cc = sigma(z["f"]), sigma(z["i"]), sigma(z["o"]), tau(z["c"])
+    f, i, o, cc = sigma(z["f"]), sigma(z["i"]), sigma(z["o"]), psi(z["c"])
     c = f * c_prev + i * cc
     return {"z_f": z["f"], "z_i": z["i"], "z_o": z["o"], "z_c": z["c"],
-            "f": f, "i": i, "o": o, "cc": cc, "c": c, "h": o * tau(c)}
+            "f": f, "i": i, "o": o, "cc": cc, "c": c, "h": o * psi(c)}
 
 
 def _symbols():
@@ -93,33 +93,33 @@ def _symbols():
 
 
 def cell_jacobian_direct(p: dict | None = None):
-    """sympy's derivative dC_t/dC_{t−1} with h_{t−1} = o_{t−1} τ(C_{t−1}), o_{t−1} fixed.
+    """sympy's derivative dC_t/dC_{t−1} with h_{t−1} = o_{t−1} ψ(C_{t−1}), o_{t−1} fixed.
 
     Returns ``(direct, step, symbols)`` where ``step`` is :func:`lstm_step`'s dict
     and ``symbols`` = ``{"x": x_t, "c_prev": C_{t−1}, "o_prev": o_{t−1}}``.
     """
     p = scalar_lstm_params() if p is None else p
     x, c_prev, o_prev = _symbols()
-    step = lstm_step(p, x, o_prev * tau(c_prev), c_prev)
+    step = lstm_step(p, x, o_prev * psi(c_prev), c_prev)
     return sympy.diff(step["c"], c_prev), step, {"x": x, "c_prev": c_prev, "o_prev": o_prev}
 
 
 def dC_dh_prev(p: dict, step: dict, c_prev):
     """A_t = ∂C_t/∂h_{t−1} with C_{t−1} fixed: the three gate paths,
 
-        C_{t−1} σ'(z_f) w_hf + C̃_t σ'(z_i) w_hi + i_t τ'(z_c) w_hc.
+        C_{t−1} σ'(z_f) w_hf + C̃_t σ'(z_i) w_hi + i_t ψ'(z_c) w_hc.
     """
     return (c_prev * sigma_prime(step["z_f"]) * p["W_hf"]
             + step["cc"] * sigma_prime(step["z_i"]) * p["W_hi"]
-            + step["i"] * tau_prime(step["z_c"]) * p["W_hc"])
+            + step["i"] * psi_prime(step["z_c"]) * p["W_hc"])
 
 
 def four_term_formula(p: dict, step: dict, c_prev, o_prev):
     """The chapter's hand-derived ∂C_t/∂C_{t−1}: the direct term plus three gate paths,
 
-        f_t + [C_{t−1} σ'(z_f) w_hf + C̃_t σ'(z_i) w_hi + i_t τ'(z_c) w_hc] · o_{t−1} τ'(C_{t−1}).
+        f_t + [C_{t−1} σ'(z_f) w_hf + C̃_t σ'(z_i) w_hi + i_t ψ'(z_c) w_hc] · o_{t−1} ψ'(C_{t−1}).
     """
-    return step["f"] + dC_dh_prev(p, step, c_prev) * o_prev * tau_prime(c_prev)
+    return step["f"] + dC_dh_prev(p, step, c_prev) * o_prev * psi_prime(c_prev)
 
 
 def one_step_factor(p: dict, states: list, j: int):
@@ -132,11 +132,11 @@ def missing_path_two_steps(p: dict, states: list):
     """What the product of two one-step factors misses in ∂C_{k+2}/∂C_k:
 
     the path C_k → h_k → o_{k+1} → h_{k+1} → C_{k+2}, that is
-    A_{k+2} · τ(C_{k+1}) σ'(z_{o,k+1}) w_ho · o_k τ'(C_k).
+    A_{k+2} · ψ(C_{k+1}) σ'(z_{o,k+1}) w_ho · o_k ψ'(C_k).
     """
     s1 = states[1]
-    return (dC_dh_prev(p, states[2], s1["c"]) * tau(s1["c"]) * sigma_prime(s1["z_o"]) * p["W_ho"]
-            * states[0]["o"] * tau_prime(states[0]["c"]))
+    return (dC_dh_prev(p, states[2], s1["c"]) * psi(s1["c"]) * sigma_prime(s1["z_o"]) * p["W_ho"]
+            * states[0]["o"] * psi_prime(states[0]["c"]))
 
 
 def state_jacobian_symbolic(p: dict, x, h_prev, c_prev) -> sympy.Matrix:
@@ -155,7 +155,7 @@ def state_jacobian_symbolic(p: dict, x, h_prev, c_prev) -> sympy.Matrix:
 def cells_from(p: dict, n_steps: int):
     """Unroll ``n_steps`` steps starting from a symbolic cell state C_k.
 
-    h_k = o_k τ(C_k) with the output gate o_k a fixed symbol, inputs x_{k+1}, ….
+    h_k = o_k ψ(C_k) with the output gate o_k a fixed symbol, inputs x_{k+1}, ….
     Returns ``(states, symbols)``: ``states[j]`` is the :func:`lstm_step` dict of
     step k + j (j = 1..n_steps; ``states[0]`` holds only ``h`` and ``c``), and
     ``symbols`` has ``"c_k"``, ``"o_k"`` and the list ``"x"``.
@@ -165,19 +165,19 @@ def cells_from(p: dict, n_steps: int):
     c_k = sympy.Symbol("C_{k}", real=True)
     o_k = sympy.Symbol("o_{k}", real=True)
     xs = [sympy.Symbol(f"x_{{k+{j}}}", real=True) for j in range(1, n_steps + 1)]
-    states = [{"h": o_k * tau(c_k), "c": c_k, "o": o_k}]
+    states = [{"h": o_k * psi(c_k), "c": c_k, "o": o_k}]
     for j in range(1, n_steps + 1):
         states.append(lstm_step(p, xs[j - 1], states[j - 1]["h"], states[j - 1]["c"]))
     return states, {"c_k": c_k, "o_k": o_k, "x": xs}
 
 
 def substitute_lstm(expr):
-    """Replace σ by the logistic sigmoid and τ by tanh (and their derivatives)."""
+    """Replace σ by the logistic sigmoid and ψ by tanh (and their derivatives)."""
     z = sympy.Symbol("z")
     sig = SIGMOID
     return expr.replace(sigma_prime, sympy.Lambda(z, sig(z) * (1 - sig(z)))) \
-               .replace(tau_prime, sympy.Lambda(z, 1 - sympy.tanh(z) ** 2)) \
-               .replace(sigma, sig).replace(tau, sympy.tanh).doit()
+               .replace(psi_prime, sympy.Lambda(z, 1 - sympy.tanh(z) ** 2)) \
+               .replace(sigma, sig).replace(psi, sympy.tanh).doit()
 
 
 def readable(expr, labelled_steps):
@@ -186,7 +186,7 @@ def readable(expr, labelled_steps):
     ``labelled_steps`` is a list of ``(label, step)`` pairs, step dicts from
     :func:`lstm_step` or :func:`cells_from`, **latest step first**.  For each,
     the cell-state expression becomes the symbol C_label, σ(z^f) becomes
-    f_label (likewise i, o), τ(z^c) becomes C̃_label, and the remaining
+    f_label (likewise i, o), ψ(z^c) becomes C̃_label, and the remaining
     pre-activations become z^f_label, …  Only the printing changes: the
     result is for display, not for further algebra.
     """
@@ -197,7 +197,7 @@ def readable(expr, labelled_steps):
         if "c" in st:
             expr = expr.subs(st["c"], sym("C_{{{l}}}"))
         expr = expr.subs({sigma(st["z_f"]): sym("f_{{{l}}}"), sigma(st["z_i"]): sym("i_{{{l}}}"),
-                          sigma(st["z_o"]): sym("o_{{{l}}}"), tau(st["z_c"]): sym(r"\tilde{{C}}_{{{l}}}")})
+                          sigma(st["z_o"]): sym("o_{{{l}}}"), psi(st["z_c"]): sym(r"\tilde{{C}}_{{{l}}}")})
         expr = expr.subs({st["z_f"]: sym("z^{{f}}_{{{l}}}"), st["z_i"]: sym("z^{{i}}_{{{l}}}"),
                           st["z_o"]: sym("z^{{o}}_{{{l}}}"), st["z_c"]: sym("z^{{c}}_{{{l}}}")})
     return expr

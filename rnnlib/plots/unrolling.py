@@ -1,19 +1,20 @@
-"""Figures for chapter 1: the unrolled graph, stepped through time, and the
-error of a central difference as a function of eps.
+"""Chapter 1: the unrolled graph, stepped through time, and the error of a
+central difference as a function of eps.
 
-Everything here draws; the numbers come from :func:`rnnlib.forward` and
-:mod:`rnnlib.gradcheck`.
+Everything here draws; the numbers come from :func:`rnnlib.forward`,
+:func:`rnnlib.rnn.per_step_losses` and :mod:`rnnlib.gradcheck`.
+:func:`widget` is the chapter's live widget and :func:`animation` its
+kernel-free counterpart.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .viz import COLORS, jshtml_animation, live
+from .style import COLORS, GREY, jshtml_animation, keep, live, parts, pyplot
 
-__all__ = ["draw_unrolled_graph", "unrolling_figure", "unrolling_widget",
-           "unrolling_animation", "eps_sweep_figure"]
+__all__ = ["draw_unrolled_graph", "draw_unrolling", "widget", "animation", "eps_sweep_figure"]
 
-_GREY = "#808080"
+_GREY = GREY
 _HI = COLORS[1]      # orange: the step being computed
 _DONE = COLORS[0]    # blue: steps already computed
 
@@ -35,14 +36,14 @@ def _arrow(ax, x0, y0, x1, y1, label=None, lx=0.0, ly=0.0):
     return arrow, text
 
 
-def _color_step(parts, color, filled):
+def _color_step(step, color, filled):
     """Give one step's nodes, arrows and labels the colour of its state."""
-    for box, text in parts["nodes"]:
+    for box, text in step["nodes"]:
         box.set_alpha(0.9 if filled else 1.0)
         box.set_edgecolor(color)
         box.set_facecolor(color if filled else "none")
         text.set_color("white" if filled else color)
-    for arrow, text in parts["arrows"]:
+    for arrow, text in step["arrows"]:
         arrow.arrow_patch.set_color(color)
         if text is not None:
             text.set_color(color)
@@ -79,68 +80,66 @@ def draw_unrolled_graph(ax, T: int, t: int, graph=None):
     return graph
 
 
-def unrolling_figure(cache, step_losses, t: int, *, example: int = 0, fig=None):
+def draw_unrolling(cache, step_losses, t: int, *, example: int = 0, fig=None):
     """Left: the unrolled graph at step t.  Middle: the entries of h_t for one
     example of the batch.  Right: the running loss Σ_{k≤t} L_k.
 
     ``cache`` comes from :func:`rnnlib.forward`; ``step_losses`` (T,) from
-    :func:`rnnlib.unrolling.per_step_losses` on the same problem.  Pass ``fig``
+    :func:`rnnlib.rnn.per_step_losses` on the same problem.  Pass ``fig``
     (a figure this function returned) to redraw it for another ``t``: the
     artists are then updated in place, not rebuilt.
     """
-    import matplotlib.pyplot as plt
-
     T, H = cache.T, cache.h.shape[2]
     running = np.concatenate([[0.0], np.cumsum(step_losses)])
-    parts = getattr(fig, "_unrolling_parts", None)
-    if parts is None or parts["key"] != (id(cache), example):
+    key = ("unrolling", id(cache), example)
+    stored = parts(fig, key)
+    if stored is None:
         if fig is None:
-            fig = plt.figure(figsize=(10, 3.6))
+            fig = pyplot().figure(figsize=(10, 3.6))
         fig.clear()
         gs = fig.add_gridspec(1, 3, width_ratios=[3, 1, 1], wspace=0.4,
                               left=0.01, right=0.98, bottom=0.17, top=0.88)
-        parts = {"key": (id(cache), example), "graph": draw_unrolled_graph(fig.add_subplot(gs[0]), T, t)}
+        stored = keep(fig, key, graph=draw_unrolled_graph(fig.add_subplot(gs[0]), T, t))
         ax = fig.add_subplot(gs[1])
-        parts["bars"] = ax.bar(np.arange(1, H + 1), cache.h[t, example], color=_HI)
+        stored["bars"] = ax.bar(np.arange(1, H + 1), cache.h[t, example], color=_HI)
         ax.axhline(0, color=_GREY, lw=0.8)
         lim = max(1.0, float(np.abs(cache.h[:, example]).max()) * 1.1)
         ax.set_ylim(-lim, lim)
         ax.set_xticks(np.arange(1, H + 1))
         ax.set_xlabel("unit a")
-        parts["h_title"] = ax.set_title("", fontsize=11)
+        stored["h_title"] = ax.set_title("", fontsize=11)
         ax = fig.add_subplot(gs[2])
         ax.plot(np.arange(T + 1), running, color=_GREY, lw=1, marker="o", ms=3)
-        parts["line"], = ax.plot([], [], color=_HI, lw=2, marker="o", ms=4)
+        stored["line"], = ax.plot([], [], color=_HI, lw=2, marker="o", ms=4)
         ax.set_xlabel("t")
         ax.set_title(r"$\sum_{k\leq t} L_k$", fontsize=11)
         ax.set_xticks(np.arange(T + 1))
-        fig._unrolling_parts = parts
     else:
-        draw_unrolled_graph(None, T, t, graph=parts["graph"])
-    for bar, height in zip(parts["bars"], cache.h[t, example]):
+        draw_unrolled_graph(None, T, t, graph=stored["graph"])
+    for bar, height in zip(stored["bars"], cache.h[t, example]):
         bar.set_height(height)
-    parts["h_title"].set_text(f"$h_{{{t}}}[a]$")
-    parts["line"].set_data(np.arange(t + 1), running[: t + 1])
+    stored["h_title"].set_text(f"$h_{{{t}}}[a]$")
+    stored["line"].set_data(np.arange(t + 1), running[: t + 1])
     return fig
 
 
-def unrolling_widget(cache, step_losses):
-    """Live widget: a slider over t = 0..T redraws :func:`unrolling_figure`."""
+def widget(cache, step_losses):
+    """Live widget: a slider over t = 0..T redraws :func:`draw_unrolling`."""
     import ipywidgets as widgets
 
     def draw(t, fig=None):
-        return unrolling_figure(cache, step_losses, t, fig=fig)
+        return draw_unrolling(cache, step_losses, t, fig=fig)
 
     slider = widgets.IntSlider(value=0, min=0, max=cache.T, description="step t")
     return live("unrolling", draw, {"t": slider},
                 examples=[{"t": k} for k in range(cache.T + 1)])
 
 
-def unrolling_animation(cache, step_losses):
+def animation(cache, step_losses):
     """Kernel-free counterpart: the same figure for t = 0..T as an animation."""
-    fig = unrolling_figure(cache, step_losses, 0)
+    fig = draw_unrolling(cache, step_losses, 0)
     return jshtml_animation(
-        fig, lambda t: unrolling_figure(cache, step_losses, t, fig=fig), range(cache.T + 1),
+        fig, lambda t: draw_unrolling(cache, step_losses, t, fig=fig), range(cache.T + 1),
         alt="The unrolled RNN graph with step t highlighted, the entries of h_t as bars, "
             "and the running sum of the per-step losses.",
         caption="Swept parameter: the step t, from 0 to T (use the buttons or the slider).")
@@ -149,9 +148,7 @@ def unrolling_animation(cache, step_losses):
 def eps_sweep_figure(eps, errors, *, u=np.finfo(float).eps, scale=1.0):
     """Log-log plot of central-difference error against eps, with the two
     reference slopes: truncation ∝ eps² and round-off ∝ u/eps."""
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.5, 4), layout="constrained")
+    fig, ax = pyplot().subplots(figsize=(6.5, 4), layout="constrained")
     ax.loglog(eps, np.maximum(errors, 1e-18), marker="o", ms=4, color=COLORS[0], label="observed error")
     ax.loglog(eps, scale * eps ** 2, ls="--", color=COLORS[1], label=r"truncation $\propto \epsilon^2$")
     ax.loglog(eps, u / eps, ls=":", color=COLORS[3], label=r"round-off $\propto u/\epsilon$")

@@ -12,7 +12,8 @@ all with Adam (:class:`rnnlib.optim.Adam`) and full BPTT.  Minibatch s is
 ``adding_problem(T, batch, seed=data_seed + s)``; a fixed test set
 (``seed=test_seed``) is scored every ``eval_every`` steps.  The script
 ``experiments/adding_problem.py`` runs it at full size and saves the returned
-dict as JSON; chapter 9 plots that file and runs a tiny version live.
+dict as JSON in ``rnnlib/training/results/`` (package data); chapter 9 plots
+that file (:func:`load_results`) and runs a tiny version live.
 """
 from __future__ import annotations
 
@@ -20,10 +21,11 @@ import time
 
 import numpy as np
 
-from . import optim, training
-from .tasks import ADDING_BASELINE_MSE, adding_problem
+from . import loop as training
+from . import optim
+from ..problems import ADDING_BASELINE_MSE, adding_problem
 
-__all__ = ["run_adding_experiment", "load_results", "CONFIG_NAMES", "LEARNED_FRACTION"]
+__all__ = ["run_adding_experiment", "load_results", "results_path", "CONFIG_NAMES", "LEARNED_FRACTION"]
 
 CONFIG_NAMES = ("vanilla", "vanilla + clipping", "LSTM")
 #: "Learned" means a final test MSE below this fraction of the baseline 1/6.
@@ -118,19 +120,29 @@ def run_adding_experiment(*, T: int, hidden: int, batch: int, steps: int, lr: fl
     }
 
 
-def load_results(path=None) -> dict:
-    """Load the saved full-size run, ``experiments/results/adding_problem.json``.
+#: The saved full-size run that chapter 9 plots, shipped with the package.
+RESULTS_FILE = "adding_problem.json"
 
-    ``path`` defaults to that file in the repository that holds this package.
-    Raises ``ValueError`` naming ``path`` if it is missing (for example in an
-    installed copy without the repository): run ``python experiments/adding_problem.py``.
+
+def results_path(name: str = RESULTS_FILE):
+    """The path of a results file shipped in ``rnnlib/training/results/`` (package data)."""
+    from importlib.resources import files
+
+    return files("rnnlib.training") / "results" / name
+
+
+def load_results(path=None) -> dict:
+    """Load a saved run of :func:`run_adding_experiment` (a JSON file).
+
+    ``path`` defaults to the full-size run shipped with the package
+    (:func:`results_path`), so chapter 9 works wherever rnnlib is installed.
+    Raises ``ValueError`` naming ``path`` if the file is missing.
     """
     import json
     from pathlib import Path
 
-    path = Path(__file__).resolve().parents[1] / "experiments" / "results" / "adding_problem.json" \
-        if path is None else Path(path)
+    path = results_path() if path is None else Path(path)
     if not path.is_file():
-        raise ValueError(f"path: expected the results file written by experiments/adding_problem.py, "
+        raise ValueError(f"path: expected a results file written by experiments/adding_problem.py, "
                          f"got a missing file {str(path)!r}")
     return json.loads(path.read_text())

@@ -1,11 +1,13 @@
-"""rnnlib.truncation_bias: cosine similarity of gradients."""
+"""rnnlib.truncation: masked gradients and the cosine measures of chapter 9."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 import rnnlib
-from rnnlib.truncation_bias import RECURRENT_KEYS, grad_cosine, masked_gradient, truncation_cosine
+from rnnlib import truncation
+from rnnlib.problems import scaled_problem
+from rnnlib.truncation import RECURRENT_KEYS, grad_cosine, masked_gradient, truncation_cosine
 
 
 def grads(seed=0):
@@ -71,8 +73,9 @@ def test_bad_input():
 
 
 def test_masked_gradient_reproduces_truncate_and_chunks():
-    from rnnlib.contributions import kept_by_truncation
-    from rnnlib.training import chunked_gradients, kept_by_chunks, vanilla_model
+    from rnnlib.truncation import kept_by_truncation
+    from rnnlib.training import chunked_gradients, vanilla_model
+    from rnnlib.truncation import kept_by_chunks
 
     rng = np.random.default_rng(4)
     p = rnnlib.init_params(3, 4, 2, seed=4)
@@ -91,3 +94,27 @@ def test_masked_gradient_reproduces_truncate_and_chunks():
             assert rnnlib.rel_error(got[k], want[k]) < 1e-12
     with pytest.raises(ValueError, match=r"^keep: expected"):
         masked_gradient(p, cache, np.ones((6, 6), bool))
+
+
+def test_value_clipping_cosines_limits():
+    g = {"a": np.array([3.0, -1.0, 0.5]), "b": np.array([[0.1]])}
+    cos = truncation.value_clipping_cosines(g, [1.0, 1e-6])
+    assert cos[0] == pytest.approx(1.0, abs=1e-15)          # nothing clipped
+    flat = np.array([3.0, -1.0, 0.5, 0.1])
+    limit = np.abs(flat).sum() / (np.sqrt(4) * np.linalg.norm(flat))
+    assert cos[1] == pytest.approx(limit, rel=1e-12)         # every entry clipped: sign(g)
+
+
+def test_window_cosines_match_library_gradients():
+    params, cache = scaled_problem(8, scale=1.5, seed=0)
+    cos_tau, cos_chunk = truncation.window_cosines(params, cache, 2, 8)
+    full = rnnlib.bptt(params, cache)
+    want = rnnlib.truncation.grad_cosine(full, rnnlib.bptt(params, cache, truncate=2),
+                                              ("W_xh", "W_hh", "b_h"))
+    assert cos_tau == pytest.approx(want, abs=1e-13)
+    assert cos_chunk == pytest.approx(1.0, abs=1e-13)          # one chunk: the full gradient
+
+
+def test_norm_clipping_keeps_the_direction():
+    g = {"a": np.array([3.0, -1.0, 0.5]), "b": np.array([[0.1]])}
+    np.testing.assert_allclose(truncation.norm_clipping_cosines(g, [1e-3, 0.5, 2.0]), 1.0, rtol=1e-14)

@@ -1,10 +1,17 @@
-"""Plotting conventions shared by every chapter.
+"""Plotting conventions and the redraw protocol shared by every chapter.
 
 * :func:`book_style` — figures readable on the light *and* dark site theme:
   transparent background, mid-grey text and axes, a colour-blind-safe cycle.
 * :func:`jshtml_animation` — the kernel-free counterpart of a widget: a
   matplotlib animation rendered with ``to_jshtml`` (at most 30 frames at
   about 80 dpi, so that a page stays well under 3 MB).
+* :func:`live` — a live widget that keeps ONE figure and redraws it in place.
+* The redraw protocol: a ``draw_*`` function builds its figure on the first call
+  (``fig=None``), stores the artists it will update with :func:`keep`, and on
+  later calls finds them again with :func:`parts` and updates only data, limits
+  and texts.  :func:`new_figure` makes (or clears and reuses) a figure.
+* Small helpers: :func:`table` (an HTML table for error reports),
+  :func:`plain_log_ticks`, :func:`positive`.
 """
 from __future__ import annotations
 
@@ -16,13 +23,17 @@ from typing import Callable, Sequence
 
 import matplotlib
 
-__all__ = ["book_style", "jshtml_animation", "live", "WIDGETS", "MAX_FRAMES", "DPI", "COLORS"]
+__all__ = ["book_style", "jshtml_animation", "live", "WIDGETS", "MAX_FRAMES", "DPI", "COLORS", "GREY",
+           "pyplot", "new_figure", "parts", "keep", "table", "plain_log_ticks", "positive",
+           "log_heatmap_data", "log_heatmap"]
 
 MAX_FRAMES = 30
 DPI = 80
 #: Okabe–Ito colours: distinguishable for colour-blind readers, visible on both themes.
 COLORS = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442"]
 _NEUTRAL = "#808080"
+#: Neutral grey for reference lines and text that must read on both themes.
+GREY = _NEUTRAL
 
 _RC = {
     "figure.facecolor": "none",
@@ -142,3 +153,107 @@ def live(name: str, draw: Callable[..., object], controls: dict, examples: Seque
 
     out = widgets.interactive_output(show, controls)
     return widgets.VBox([widgets.HBox(list(controls.values())), out])
+
+
+# --------------------------------------------------------------------------- the redraw protocol
+def pyplot():
+    """matplotlib.pyplot, imported on first use."""
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def new_figure(fig=None, ncols: int = 1, figsize=(6.0, 3.2), width_ratios=None):
+    """``(fig, axes)``: a new figure of ``figsize``, or ``fig`` cleared and reused, with 1 × ncols axes."""
+    if fig is None:
+        fig = pyplot().figure(figsize=figsize)
+    else:
+        fig.clear()
+    axes = fig.subplots(1, ncols, gridspec_kw=None if width_ratios is None else {"width_ratios": width_ratios})
+    return fig, axes
+
+
+def parts(fig, key):
+    """The artists that a ``draw_*`` function stored on ``fig`` under ``key`` (or None).
+
+    A widget or an animation redraws by updating these in place (bar heights,
+    image data, titles), which is much faster than building a new figure.
+    """
+    stored = getattr(fig, "_bptt_parts", None)
+    return stored if stored is not None and stored.get("key") == key else None
+
+
+def keep(fig, key, **artists) -> dict:
+    """Store ``artists`` on ``fig`` under ``key`` for :func:`parts`; returns the stored dict."""
+    fig._bptt_parts = {"key": key, **artists}
+    return fig._bptt_parts
+
+
+# --------------------------------------------------------------------------- small helpers
+def table(header, rows):
+    """A small HTML table (``IPython.display.HTML``) for a notebook's error report.
+
+    ``header`` is a list of column titles and ``rows`` a list of lists of cells
+    (strings or numbers, shown with ``str``).  HTML rather than Markdown, because
+    the site renders notebook Markdown outputs as CommonMark, which has no tables.
+    """
+    import html
+
+    from IPython.display import HTML
+
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>"
+                   for row in rows)
+    return HTML(f'<table class="bptt-errors"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>')
+
+
+_SUP = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def plain_log_ticks(ax, numticks: int = 7):
+    """Label a log y-axis as 10⁻¹² in plain Unicode: mathtext is re-parsed for
+    every new figure and would dominate a widget's redraw time."""
+    import numpy as np
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
+
+    ax.yaxis.set_major_locator(LogLocator(base=10.0, numticks=numticks))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: "10" + str(int(round(np.log10(v)))).translate(_SUP)))
+    ax.yaxis.set_minor_locator(NullLocator())      # dozens of minor ticks cost more than the data
+
+
+def positive(y):
+    """Zeros (e.g. dead ReLU units) cannot be drawn on a log axis: show them as gaps."""
+    import numpy as np
+
+    y = np.asarray(y, dtype=float).copy()
+    y[y <= 0] = np.nan
+    return y
+
+
+def log_heatmap_data(C):
+    """log10 of a (T, T) contribution matrix, NaN (blank) where k > t or the term is 0,
+    and its largest finite value."""
+    import numpy as np
+
+    T = C.shape[0]
+    with np.errstate(divide="ignore"):
+        logC = np.log10(C)
+    logC = np.where(np.tril(np.ones((T, T), bool)) & np.isfinite(logC), logC, np.nan)
+    finite = logC[np.isfinite(logC)]
+    return logC, float(finite.max()) if finite.size else 0.0
+
+
+def log_heatmap(ax, C, title):
+    """log10 heat map of a (T, T) contribution matrix; the k > t half left blank."""
+    T = C.shape[0]
+    logC, vmax = log_heatmap_data(C)
+    im = ax.imshow(logC, origin="upper", cmap="viridis", vmin=vmax - 8, vmax=vmax,
+                   extent=(0.5, T + 0.5, T + 0.5, 0.5))
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("k (step of the immediate partial)")
+    ax.set_ylabel("t (loss L_t)")
+    ax.set_title(title, fontsize=10)
+    return im

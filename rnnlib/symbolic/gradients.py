@@ -1,184 +1,35 @@
-"""A small RNN unrolled in sympy, with a generic activation φ.
+"""Gradient forms of chapters 2–5 for the symbolic network of :mod:`.network`.
 
-``phi = sympy.Function("phi")`` is left undefined, so every identity proved
-with it holds for *every* differentiable activation; substitute tanh or the
-sigmoid afterwards with :func:`substitute`.  Equality of two expressions is
-settled with ``sympy.expand(direct − formula) == 0`` — never ``simplify``,
-which does not finish on nested tanh for H = 2, T = 3.
+Every ``gradient_*`` function below is *built from a formula of the book*
+(the δ recursion, the literal double sum, the forward RTRL recursion); only
+:func:`direct_gradient` and :func:`direct_error_signal` differentiate the
+unrolled loss.  A chapter proves a formula by showing that
+``difference(direct, formula)`` is the zero matrix, with the generic φ.
 
-The network follows the book's row convention (GUIDE §3):
-
-    a_t = X_t W_xh + h_{t−1} W_hh + b_h,   h_t = φ(a_t),   o_t = h_t W_yh + b_y.
-
-Row vectors are 1×n sympy matrices.  ``net.h[t]`` is h_t for t = 0..T and
-``net.X[t]``, ``net.a[t]``, ``net.o[t]`` are defined for t = 1..T (index 0 is
-None), so the code reads exactly like the book.
-
-The second half of the module holds the gradient forms of chapters 2–5:
-:func:`squared_loss` attaches a loss, :func:`direct_gradient` differentiates
-the unrolled loss, and :func:`gradient_delta`, :func:`gradient_sum_of_products`
-and :func:`gradient_rtrl` build the same gradient from the book's formulas
-(:func:`output_errors`, :func:`one_step_jacobian`, :func:`delta_recursion`,
-:func:`immediate_partial_term`); :func:`difference` compares the two.
+Shapes follow the row convention: a gradient has the shape of its parameter
+(W_xh n_in×H, W_hh H×H, b_h 1×H, W_yh H×n_out, b_y 1×n_out, h0 1×H); error
+signals G_t, δ_t and φ'(a_t) are 1×H rows; Jacobians are H×H with
+J[a, b] = ∂h_t[a]/∂h_{t−1}[b], so that a row times J moves one step back
+(:mod:`.jacobians`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import sympy
 
+from .jacobians import jacobian_product, one_step_jacobian
+from ..validation import check_truncate
+from .network import _check_net, _check_t, is_zero
+
 __all__ = [
-    "phi", "SymbolicRNN", "unrolled_rnn", "substitute", "is_zero", "SIGMOID",
-    # gradient forms (chapters 2–5)
     "PARAM_KEYS", "squared_loss", "softmax_ce_identity", "direct_gradient",
-    "direct_error_signal", "phi_prime", "logit_errors", "output_errors",
-    "one_step_jacobian", "jacobian_product", "delta_recursion", "immediate_partial_term",
-    "gradient_delta", "gradient_sum_of_products", "gradient_rtrl", "difference",
+    "direct_error_signal", "logit_errors", "output_errors", "delta_recursion",
+    "immediate_partial_term", "gradient_delta", "gradient_sum_of_products", "gradient_rtrl",
+    "difference",
 ]
-
-phi = sympy.Function("phi")
-
-#: The logistic sigmoid as a sympy Lambda, for :func:`substitute`.
-SIGMOID = sympy.Lambda(sympy.Symbol("z"), 1 / (1 + sympy.exp(-sympy.Symbol("z"))))
-
-
-def _matrix(name: str, rows: int, cols: int, scalar_name: str | None = None) -> sympy.Matrix:
-    """A rows×cols matrix of real symbols named like W_{hh,12} (1-based indices).
-
-    ``name`` is a LaTeX name with a braced subscript, e.g. ``"W_{hh}"``; the
-    entry index joins that subscript (``W_{hh,12}``, ``b_{h,1}``), so the names
-    are valid LaTeX (no double subscripts) when sympy prints them.
-    """
-    if rows == 1 and cols == 1 and scalar_name is not None:
-        return sympy.Matrix([[sympy.Symbol(scalar_name, real=True)]])
-
-    def entry(i, j):
-        index = f"{j + 1}" if rows == 1 else f"{i + 1}{j + 1}"
-        return sympy.Symbol(f"{name[:-1]},{index}}}", real=True)
-
-    return sympy.Matrix(rows, cols, entry)
-
-
-@dataclass
-class SymbolicRNN:
-    """An unrolled RNN with symbolic weights, inputs and states.
-
-    Attributes: ``T, H, n_in, n_out``; parameters ``W_xh`` (n_in×H),
-    ``W_hh`` (H×H), ``b_h`` (1×H), ``W_yh`` (H×n_out), ``b_y`` (1×n_out);
-    lists ``X``, ``a``, ``h``, ``o`` indexed by time as described above;
-    ``activation`` the sympy function used for φ.
-    """
-
-    T: int
-    H: int
-    n_in: int
-    n_out: int
-    W_xh: sympy.Matrix
-    W_hh: sympy.Matrix
-    b_h: sympy.Matrix
-    W_yh: sympy.Matrix
-    b_y: sympy.Matrix
-    X: list
-    a: list
-    h: list
-    o: list
-    activation: object
-    #: Targets y_t (1×n_out rows, index 0 None), set by :func:`squared_loss`.
-    y: list | None = None
-    #: ``step_loss(o, t)``: L_t as a function of a 1×n_out row o, set by :func:`squared_loss`.
-    step_loss: object = None
-
-    @property
-    def params(self) -> dict:
-        """The parameter matrices under the rnnlib key names."""
-        return {"W_xh": self.W_xh, "W_hh": self.W_hh, "b_h": self.b_h,
-                "W_yh": self.W_yh, "b_y": self.b_y}
-
-    def symbols(self, key: str) -> list:
-        """The symbols of one parameter (or ``"h0"``), row by row."""
-        M = self.h[0] if key == "h0" else self.params[key]
-        return list(M)
-
-
-def unrolled_rnn(T: int, H: int = 1, n_in: int = 1, n_out: int = 1, *,
-                 activation=phi, h0: str = "zero") -> SymbolicRNN:
-    """Build the network for steps 1..T.
-
-    Parameters
-    ----------
-    T : number of steps (keep T ≤ 4 for H = 2; expressions grow quickly).
-    H, n_in, n_out : sizes.  With H = n_in = n_out = 1 the weights are scalars
-        named w_{xh}, w_{hh}, w_{yh}, b_{h}, b_{y} and the inputs x_{t}.
-    activation : a sympy function of one argument; the generic ``phi`` by default.
-    h0 : ``"zero"`` (the book's default boundary, h_0 = 0) or ``"symbolic"``
-        (h_0 has free entries, to study ∂L/∂h_0 and the k = 1 term).
-    """
-    if not (isinstance(T, int) and T >= 1):
-        raise ValueError(f"T: expected an integer >= 1, got {T!r}")
-    for name, v in (("H", H), ("n_in", n_in), ("n_out", n_out)):
-        if not (isinstance(v, int) and v >= 1):
-            raise ValueError(f"{name}: expected an integer >= 1, got {v!r}")
-    if h0 not in ("zero", "symbolic"):
-        raise ValueError(f"h0: expected 'zero' or 'symbolic', got {h0!r}")
-    scalar = H == 1 and n_in == 1 and n_out == 1
-    W_xh = _matrix("W_{xh}", n_in, H, "w_{xh}" if scalar else None)
-    W_hh = _matrix("W_{hh}", H, H, "w_{hh}" if scalar else None)
-    b_h = _matrix("b_{h}", 1, H, "b_{h}" if scalar else None)
-    W_yh = _matrix("W_{yh}", H, n_out, "w_{yh}" if scalar else None)
-    b_y = _matrix("b_{y}", 1, n_out, "b_{y}" if scalar else None)
-    if h0 == "zero":
-        h = [sympy.zeros(1, H)]
-    else:
-        h = [_matrix("h_{0}", 1, H, "h_{0}" if scalar else None)]
-    X, a, o = [None], [None], [None]
-    for t in range(1, T + 1):
-        if n_in == 1:
-            X.append(sympy.Matrix([[sympy.Symbol(f"x_{{{t}}}", real=True)]]))
-        else:
-            X.append(sympy.Matrix(1, n_in, lambda _, j, t=t: sympy.Symbol(f"x_{{{t},{j + 1}}}", real=True)))
-        a_t = X[t] * W_xh + h[t - 1] * W_hh + b_h
-        a.append(a_t)
-        h.append(a_t.applyfunc(activation))
-        o.append(h[t] * W_yh + b_y)
-    return SymbolicRNN(T, H, n_in, n_out, W_xh, W_hh, b_h, W_yh, b_y, X, a, h, o, activation)
-
-
-def substitute(expr, activation=sympy.tanh):
-    """Replace the generic φ in ``expr`` by a concrete activation (tanh, ``SIGMOID``, …)."""
-    return expr.replace(phi, activation).doit()
-
-
-def is_zero(expr) -> bool:
-    """True when ``sympy.expand(expr)`` is identically 0 (entry-wise for matrices)."""
-    if isinstance(expr, sympy.MatrixBase):
-        return all(sympy.expand(e) == 0 for e in expr)
-    return sympy.expand(expr) == 0
-
-
-# ---------------------------------------------------------------------------
-# Gradient forms (chapters 2–5).
-#
-# Every ``gradient_*`` function below is *built from a formula of the book*
-# (the δ recursion, the literal double sum, the forward RTRL recursion); only
-# :func:`direct_gradient` and :func:`direct_error_signal` differentiate the
-# unrolled loss.  A chapter proves a formula by showing that
-# ``difference(direct, formula)`` is the zero matrix, with the generic φ.
-#
-# Shapes follow the row convention: a gradient has the shape of its parameter
-# (W_xh n_in×H, W_hh H×H, b_h 1×H, W_yh H×n_out, b_y 1×n_out, h0 1×H); error
-# signals G_t, δ_t and φ'(a_t) are 1×H rows; Jacobians are H×H with
-# J[a, b] = ∂h_t[a]/∂h_{t−1}[b], so that a row times J moves one step back.
-# ---------------------------------------------------------------------------
 
 #: The keys accepted by the gradient functions (``"h0"`` needs ``h0="symbolic"``).
 PARAM_KEYS = ("W_xh", "W_hh", "b_h", "W_yh", "b_y", "h0")
 _HIDDEN_KEYS = ("W_xh", "W_hh", "b_h", "h0")
-
-
-def _check_net(net) -> SymbolicRNN:
-    if not isinstance(net, SymbolicRNN):
-        raise ValueError(f"net: expected the SymbolicRNN returned by unrolled_rnn, got {type(net).__name__}")
-    return net
 
 
 def _check_key(net, key, allowed=PARAM_KEYS) -> str:
@@ -188,12 +39,6 @@ def _check_key(net, key, allowed=PARAM_KEYS) -> str:
         raise ValueError("key: expected a network built with h0='symbolic' for key 'h0', "
                          "got one with h_0 = 0 (no free entries to differentiate)")
     return key
-
-
-def _check_t(name, t, lo, hi) -> int:
-    if isinstance(t, bool) or not isinstance(t, int) or not lo <= t <= hi:
-        raise ValueError(f"{name}: expected an integer in [{lo}, {hi}], got {t!r}")
-    return t
 
 
 def _check_Ls(net, Ls) -> list:
@@ -310,20 +155,6 @@ def direct_error_signal(net, t) -> sympy.Matrix:
     return grad.subs(dict(zip(list(s), list(net.h[t]))), simultaneous=True)
 
 
-def phi_prime(net, t) -> sympy.Matrix:
-    """φ'(a_t) as a 1×H row, written with the network's activation.
-
-    For the generic φ each entry is ``Subs(Derivative(phi(z), z), z, a_t[j])``,
-    exactly the object sympy produces when it differentiates φ(a_t), so that
-    ``expand`` can cancel the two.
-    """
-    net = _check_net(net)
-    t = _check_t("t", t, 1, net.T)
-    z = sympy.Dummy("z")
-    dphi = sympy.diff(net.activation(z), z)
-    return net.a[t].applyfunc(lambda a: dphi.subs(z, a))
-
-
 def logit_errors(net, Ls) -> list:
     """∂L_t/∂o_t for t = 1..T (1×n_out rows; index 0 None).
 
@@ -352,27 +183,6 @@ def output_errors(net, Ls) -> list:
     flows back from later steps is *not* included.
     """
     return [None] + [g * net.W_yh.T for g in logit_errors(net, Ls)[1:]]
-
-
-def one_step_jacobian(net, t) -> sympy.Matrix:
-    """J_t = ∂h_t/∂h_{t−1} = diag(φ'(a_t)) W_hhᵀ, an H×H Matrix (t = 1..T).
-
-    Entry [a, b] is ∂h_t[a]/∂h_{t−1}[b] = φ'(a_t[a]) W_hh[b, a].
-    """
-    net = _check_net(net)
-    t = _check_t("t", t, 1, net.T)
-    return sympy.diag(*list(phi_prime(net, t))) * net.W_hh.T
-
-
-def jacobian_product(net, t, k) -> sympy.Matrix:
-    """∂h_t/∂h_k = J_t J_{t−1} ⋯ J_{k+1} (t − k factors; the identity for k = t), H×H."""
-    net = _check_net(net)
-    t = _check_t("t", t, 0, net.T)
-    k = _check_t("k", k, 0, t)
-    P = sympy.eye(net.H)
-    for j in range(t, k, -1):
-        P = P * one_step_jacobian(net, j)
-    return P
 
 
 def delta_recursion(net, Ls) -> list:
@@ -404,7 +214,7 @@ def immediate_partial_term(net, k, key, upstream) -> sympy.Matrix:
     key = _check_key(net, key, _HIDDEN_KEYS)
     k = _check_t("k", k, 1, net.T)
     upstream = _row("upstream", upstream, net.H)
-    D = upstream.multiply_elementwise(phi_prime(net, k))
+    D = upstream.multiply_elementwise(net.phi_prime(k))
     if key == "W_hh":
         return net.h[k - 1].T * D
     if key == "W_xh":
@@ -458,8 +268,7 @@ def gradient_sum_of_products(net, Ls, key, *, truncate=None, skip_k=None) -> sym
     net = _check_net(net)
     key = _check_key(net, key)
     Ls = _check_Ls(net, Ls)
-    if truncate is not None and (isinstance(truncate, bool) or not isinstance(truncate, int) or truncate < 0):
-        raise ValueError(f"truncate: expected None or an integer >= 0, got {truncate!r}")
+    truncate = check_truncate(truncate)
     if skip_k is not None:
         _check_t("skip_k", skip_k, 1, net.T)
     if key in ("W_yh", "b_y"):
@@ -493,7 +302,7 @@ def gradient_rtrl(net, Ls, key) -> sympy.Matrix:
     if key in ("W_yh", "b_y"):
         return _output_layer_gradient(net, Ls, key)
     G = output_errors(net, Ls)
-    dphi = [None] + [phi_prime(net, t) for t in range(1, net.T + 1)]
+    dphi = [None] + [net.phi_prime(t) for t in range(1, net.T + 1)]
     shape = _param(net, key).shape
     H = net.H
 

@@ -8,7 +8,7 @@ read the final state out of a cache.  :func:`vanilla_model` wraps
 
 Two different truncations exist in this book; do not confuse them.
 
-* ``rnnlib.bptt(..., truncate=τ)`` (chapter 5): every loss L_t sends gradient
+* ``rnnlib.bptt(..., truncate=τ)`` (chapter 4): every loss L_t sends gradient
   back through at most τ Jacobian factors — a sliding window, one per output.
 * **Chunked truncated BPTT** (:func:`chunked_gradients`, the ``chunk=``
   argument of :func:`train`; Williams & Peng 1990): the sequence is cut into
@@ -29,10 +29,11 @@ from typing import Callable
 
 import numpy as np
 
-from .clipping import clip_by_norm, clip_by_value
+from ..clipping import clip_by_norm, clip_by_value
+from ..validation import check_chunk
 
-__all__ = ["Model", "vanilla_model", "lstm_model", "chunked_gradients", "kept_by_chunks",
-           "train", "History", "evaluate"]
+__all__ = ["Model", "vanilla_model", "lstm_model", "chunked_gradients", "train", "History",
+           "evaluate"]
 
 
 @dataclass(frozen=True)
@@ -60,9 +61,9 @@ class Model:
 
 def vanilla_model(activation: str = "tanh") -> Model:
     """The vanilla RNN of :mod:`rnnlib.rnn` with activation φ."""
-    from .bptt import bptt
-    from .rnn import forward, init_params
-    from .validation import check_activation
+    from ..bptt import bptt
+    from ..rnn import forward, init_params
+    from ..validation import check_activation
 
     check_activation(activation)
 
@@ -77,7 +78,7 @@ def vanilla_model(activation: str = "tanh") -> Model:
 
 def lstm_model() -> Model:
     """The LSTM of :mod:`rnnlib.lstm`; its state is (h, C)."""
-    from . import lstm
+    from .. import lstm
 
     def fwd(params, X, Y, state, loss, loss_mask):
         return lstm.forward(params, X, Y, h0=state.get("h0"), c0=state.get("c0"),
@@ -93,14 +94,6 @@ def _check_model(model):
         raise ValueError(f"model: expected an rnnlib.training.Model (e.g. vanilla_model()), "
                          f"got {type(model).__name__}")
     return model
-
-
-def _check_chunk(chunk):
-    if chunk is None:
-        return None
-    if isinstance(chunk, (bool, np.bool_)) or not isinstance(chunk, (int, np.integer)) or chunk < 1:
-        raise ValueError(f"chunk: expected None or an integer >= 1, got {chunk!r}")
-    return int(chunk)
 
 
 def chunked_gradients(model: Model, params: dict, X, Y, *, chunk=None, loss: str = "mse",
@@ -124,7 +117,7 @@ def chunked_gradients(model: Model, params: dict, X, Y, *, chunk=None, loss: str
     state : the final state (to carry into a following sequence, if wanted).
     """
     model = _check_model(model)
-    chunk = _check_chunk(chunk)
+    chunk = check_chunk(chunk)
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 3 or X.shape[0] == 0:
         raise ValueError(f"X: expected shape (T, m, n_in) with T >= 1, got shape {X.shape}")
@@ -145,22 +138,6 @@ def chunked_gradients(model: Model, params: dict, X, Y, *, chunk=None, loss: str
                 grads[k] += g[k]
         state = model.final_state(cache)          # carried forward, gradient stopped here
     return total, grads, state
-
-
-def kept_by_chunks(T: int, chunk) -> np.ndarray:
-    """Boolean (T, T) mask of the (t, k) terms that chunked truncated BPTT keeps.
-
-    Entry [t−1, k−1] is True when k ≤ t and steps t and k lie in the same chunk,
-    ⌊(t−1)/K⌋ = ⌊(k−1)/K⌋.  Compare ``rnnlib.contributions.kept_by_truncation``
-    (the sliding window t − k ≤ τ of ``bptt(..., truncate=τ)``).
-    """
-    if isinstance(T, (bool, np.bool_)) or not isinstance(T, (int, np.integer)) or T < 1:
-        raise ValueError(f"T: expected an integer >= 1, got {T!r}")
-    K = _check_chunk(chunk)
-    K = T if K is None else K
-    t = np.arange(1, T + 1)[:, None]
-    k = np.arange(1, T + 1)[None, :]
-    return (k <= t) & ((t - 1) // K == (k - 1) // K)
 
 
 @dataclass
@@ -222,7 +199,7 @@ def train(model: Model, params: dict, data: Callable, *, optimizer, steps: int,
                          f"got {type(data).__name__}")
     if not hasattr(optimizer, "step"):
         raise ValueError(f"optimizer: expected an rnnlib.optim optimizer, got {type(optimizer).__name__}")
-    _check_chunk(chunk)
+    check_chunk(chunk)
     params = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
     losses = np.full(steps, np.nan)
     norms = np.full(steps, np.nan)

@@ -1,9 +1,10 @@
-"""Figures of chapter 9: clipping, the two truncations, and the training experiment.
+"""Chapter 9: clipping, the two truncations, and the training experiment.
 
-Every function returns a matplotlib figure (or an animation) and computes what
-it shows with :mod:`rnnlib` — :func:`rnnlib.clip_by_norm`,
-:func:`rnnlib.clip_by_value`, :mod:`rnnlib.truncation_bias`,
-:mod:`rnnlib.contributions` and :mod:`rnnlib.training`; nothing is recomputed here.
+Every function returns a matplotlib figure (or an animation) of numbers from the
+layers below — :func:`rnnlib.clip_by_norm`, :func:`rnnlib.clip_by_value`,
+:mod:`rnnlib.truncation`, :mod:`rnnlib.terms` and :mod:`rnnlib.training`;
+nothing is computed here.  :func:`widget` (the two truncation windows) is the
+live widget and :func:`animation` its kernel-free counterpart.
 """
 from __future__ import annotations
 
@@ -11,29 +12,18 @@ import functools
 
 import numpy as np
 
-from .clipping import clip_by_norm, clip_by_value, global_norm
-from .contributions import kept_by_truncation, scaled_problem, term_tensor
-from .training import kept_by_chunks
-from .truncation_bias import RECURRENT_KEYS, grad_cosine, truncation_cosine
-from .viz import COLORS, jshtml_animation
+from ..clipping import clip_by_norm, clip_by_value
+from ..problems import scaled_problem
+from ..terms import term_tensor
+from ..truncation import (RECURRENT_KEYS, kept_by_chunks, kept_by_truncation, norm_clipping_cosines,
+                          truncation_cosine, value_clipping_cosines, window_cosines)
+from .style import COLORS, GREY, jshtml_animation, keep, live, log_heatmap_data, parts, pyplot
 
-__all__ = ["value_clipping_cosines", "clipping_figure", "truncation_bias_figure",
-           "window_cosines", "draw_windows", "windows_animation", "training_figure",
-           "WINDOW_T"]
+__all__ = ["clipping_figure", "truncation_bias_figure", "draw_windows", "widget", "animation",
+           "training_figure", "WINDOW_T"]
 
 #: Sequence length of the window widget and its animation.
 WINDOW_T = 12
-
-
-def _plt():
-    import matplotlib.pyplot as plt
-    return plt
-
-
-def value_clipping_cosines(grads: dict, fractions) -> np.ndarray:
-    """cos(g, clip_by_value(g, c)) for c = fraction × max|g| (one value per fraction)."""
-    top = max(float(np.max(np.abs(v))) for v in grads.values())
-    return np.array([grad_cosine(grads, clip_by_value(grads, f * top)) for f in fractions])
 
 
 def clipping_figure(grads: dict, fractions=None):
@@ -43,7 +33,7 @@ def clipping_figure(grads: dict, fractions=None):
     threshold of value clipping is swept as a fraction of max|g|, that of norm
     clipping as the same fraction of ‖g‖₂.
     """
-    plt = _plt()
+    plt = pyplot()
     fractions = np.geomspace(1e-3, 1.0, 40) if fractions is None else np.asarray(fractions)
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(8.6, 3.5), gridspec_kw={"width_ratios": [1, 1.4]})
     g = {"g": np.array([3.0, 0.8])}
@@ -63,8 +53,7 @@ def clipping_figure(grads: dict, fractions=None):
     ax.set_title("a two-entry gradient", fontsize=10)
     ax.grid(True)
     cos_value = value_clipping_cosines(grads, fractions)
-    norm = global_norm(grads)
-    cos_norm = [grad_cosine(grads, clip_by_norm(grads, f * norm)[0]) for f in fractions]
+    cos_norm = norm_clipping_cosines(grads, fractions)
     ax2.semilogx(fractions, cos_norm, "-", color=COLORS[0], label="norm clipping (c = fraction × ‖g‖₂)")
     ax2.semilogx(fractions, cos_value, "-", color=COLORS[3], label="value clipping (c = fraction × max|g|)")
     ax2.set_xlabel("threshold as a fraction of ‖g‖₂ or of max|g|")
@@ -79,10 +68,10 @@ def clipping_figure(grads: dict, fractions=None):
 def truncation_bias_figure(scales=(0.6, 1.0, 1.5, 3.0), T: int = 40, *, seed: int = 0):
     """cos(full gradient, truncate=τ gradient) against τ, one curve per ‖W_hh‖₂ = scale.
 
-    The problems are :func:`rnnlib.contributions.scaled_problem` (tanh, losses at
+    The problems are :func:`rnnlib.problems.scaled_problem` (tanh, losses at
     every step); the cosine is over the recurrent weights W_xh, W_hh, b_h.
     """
-    plt = _plt()
+    plt = pyplot()
     taus = np.arange(0, T)
     fig, ax = plt.subplots(figsize=(6.4, 3.4))
     for scale in scales:
@@ -106,23 +95,6 @@ def _window_problem(scale):
     return params, cache, terms
 
 
-def window_cosines(params, cache, tau: int, chunk: int, *, terms=None) -> tuple:
-    """(cos for ``truncate=τ``, cos for chunks of ``chunk`` steps), both against full BPTT.
-
-    Assembled from the (t, k) terms of the double sum
-    (:func:`rnnlib.contributions.term_tensor`) over W_xh, W_hh and b_h;
-    ``terms`` may pass them in precomputed (a dict over those keys).
-    """
-    T = cache.T
-    if terms is None:
-        terms = {k: term_tensor(params, cache, k) for k in RECURRENT_KEYS}
-    full = {k: v.sum(axis=(0, 1)) for k, v in terms.items()}
-    out = []
-    for keep in (kept_by_truncation(T, tau), kept_by_chunks(T, chunk)):
-        out.append(grad_cosine(full, {k: v[keep].sum(axis=0) for k, v in terms.items()}))
-    return tuple(out)
-
-
 def _render_windows(fig, tau, chunk, scale):
     """Draw the two panels of :func:`draw_windows` into ``fig``.  A figure this
     function drew before is updated in place (image data, chunk borders,
@@ -131,40 +103,36 @@ def _render_windows(fig, tau, chunk, scale):
     T = cache.T
     C = np.sqrt((terms["W_hh"].reshape(T, T, -1) ** 2).sum(axis=-1))
     cos_tau, cos_chunk = window_cosines(params, cache, tau, chunk, terms=terms)
-    with np.errstate(divide="ignore"):
-        logC = np.log10(C)
+    logC, vmax = log_heatmap_data(C)
     lower = np.tril(np.ones((T, T), bool))
-    logC = np.where(lower & np.isfinite(logC), logC, np.nan)
-    vmax = float(np.nanmax(logC))
-    parts = getattr(fig, "_bptt_parts", None)
-    if parts is None or parts["key"] != ("windows", T):
+    stored = parts(fig, ("windows", T))
+    if stored is None:
         fig.clear()
         axes = fig.subplots(1, 2)
-        parts = {"key": ("windows", T), "axes": axes, "kept": [], "dropped": [], "borders": []}
+        stored = keep(fig, ("windows", T), axes=axes, kept=[], dropped=[], borders=[])
         for ax in axes:
-            parts["kept"].append(ax.imshow(np.full((T, T), np.nan), origin="upper", cmap="viridis",
+            stored["kept"].append(ax.imshow(np.full((T, T), np.nan), origin="upper", cmap="viridis",
                                            vmin=vmax - 8, vmax=vmax, extent=(0.5, T + 0.5, T + 0.5, 0.5)))
-            parts["dropped"].append(ax.imshow(np.full((T, T), np.nan), origin="upper", cmap="Greys",
+            stored["dropped"].append(ax.imshow(np.full((T, T), np.nan), origin="upper", cmap="Greys",
                                               vmin=0, vmax=2.5, alpha=0.6,
                                               extent=(0.5, T + 0.5, T + 0.5, 0.5)))
             ax.set_xlabel("k (step of the immediate partial)")
             ax.set_ylabel("t (loss $L_t$)")
         fig.subplots_adjust(left=0.08, right=0.98, bottom=0.14, top=0.84, wspace=0.3)
-        fig._bptt_parts = parts
-    axes = parts["axes"]
+    axes = stored["axes"]
     titles = [f"truncate = {tau}: cos = {cos_tau:.4f}", f"chunks of K = {chunk}: cos = {cos_chunk:.4f}"]
     masks = [kept_by_truncation(T, tau), kept_by_chunks(T, chunk)]
-    for ax, kept, dropped, title, keep in zip(axes, parts["kept"], parts["dropped"], titles, masks):
-        kept.set_data(np.where(keep, logC, np.nan))
+    for ax, kept, dropped, title, mask in zip(axes, stored["kept"], stored["dropped"], titles, masks):
+        kept.set_data(np.where(mask, logC, np.nan))
         kept.set_clim(vmax - 8, vmax)
-        dropped.set_data(np.where(lower & ~keep, 1.0, np.nan))
+        dropped.set_data(np.where(lower & ~mask, 1.0, np.nan))
         ax.set_title(title, fontsize=10)
-    for line in parts["borders"]:                       # the chunk borders depend on K
+    for line in stored["borders"]:                       # the chunk borders depend on K
         line.remove()
-    parts["borders"] = []
+    stored["borders"] = []
     if chunk < T:
         for b in range(chunk, T, chunk):
-            parts["borders"] += [axes[1].axhline(b + 0.5, color="#808080", lw=0.8),
+            stored["borders"] += [axes[1].axhline(b + 0.5, color="#808080", lw=0.8),
                                  axes[1].axvline(b + 0.5, color="#808080", lw=0.8)]
     fig.suptitle(f"terms of ∂L/∂W_hh kept (colour: log10 norm) and dropped (grey); "
                  f"T = {T}, ‖W_hh‖₂ = {scale:g}", fontsize=10)
@@ -177,20 +145,34 @@ def draw_windows(tau: int = 3, chunk: int = 4, scale: float = 1.5, fig=None):
     Pass a figure this function returned as ``fig`` to redraw it for other
     values (what a slider move does); it is then updated in place."""
     if fig is None:
-        fig = _plt().figure(figsize=(8.6, 4.0))
+        fig = pyplot().figure(figsize=(8.6, 4.0))
     return _render_windows(fig, tau, chunk, scale)
 
 
-def windows_animation(scale: float = 1.5, chunks=(1, 2, 4, 8, 12)):
+def widget():
+    """The live widget of chapter 9: τ, the chunk length K and ‖W_hh‖₂ redraw :func:`draw_windows`."""
+    import ipywidgets as widgets
+
+    controls = {
+        "tau": widgets.IntSlider(value=3, min=0, max=WINDOW_T - 1, description="τ"),
+        "chunk": widgets.IntSlider(value=4, min=1, max=WINDOW_T, description="K"),
+        "scale": widgets.Dropdown(options=[0.6, 1.0, 1.5, 3.0], value=1.5, description="‖W_hh‖₂"),
+    }
+    return live("ch09-truncation-windows", draw_windows, controls,
+                examples=[{"tau": 3, "chunk": 4, "scale": 1.5}, {"tau": 0, "chunk": 12, "scale": 0.6}])
+
+
+def animation(scale: float = 1.5, chunks=(1, 2, 4, 8, 12)):
     """Animation sweeping K = τ + 1 (same longest lag for both truncations)."""
-    plt = _plt()
+    plt = pyplot()
     chunks = list(chunks)
     fig = plt.figure(figsize=(8.6, 4.0))
     return jshtml_animation(
         fig, lambda K: _render_windows(fig, K - 1, K, scale), chunks,
-        alt=("Two heat maps of the terms of the BPTT double sum on the (t, k) grid, with crosses on "
-             "the terms each truncation drops: a diagonal band for truncate = tau, square blocks "
-             "for chunks of K steps; the titles give the cosine with the full gradient."),
+        alt=("Two heat maps of the terms of the BPTT double sum on the (t, k) grid, coloured by "
+             "log10 norm where a truncation keeps a term and grey where it drops it: a diagonal band "
+             "for truncate = tau, square blocks for chunks of K steps; the titles give the cosine "
+             "with the full gradient."),
         caption=f"Swept parameter: the chunk length K = {', '.join(map(str, chunks))}, with τ = K − 1")
 
 
@@ -198,11 +180,11 @@ def training_figure(result: dict, *, smooth: int = 25):
     """Test MSE against step (left) and gradient norm against step (right) for every run.
 
     ``result`` is the dict returned by
-    :func:`rnnlib.adding_experiment.run_adding_experiment` (or loaded from its JSON).
+    :func:`rnnlib.training.run_adding_experiment` (or loaded from its JSON).
     The gradient norm is smoothed by a running median over ``smooth`` steps
     (thin line: raw; the median starts at step ``smooth``); it is the norm *before* clipping.
     """
-    plt = _plt()
+    plt = pyplot()
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(9.0, 3.6))
     for i, run in enumerate(result["runs"]):
         col = COLORS[i % len(COLORS)]

@@ -22,29 +22,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from .validation import as_float_array, check_shape
+from ..validation import as_float_array, check_choice, check_real, check_shape
 
 __all__ = ["SGD", "Adagrad", "Adam", "make_optimizer"]
-
-
-def _check_number(name: str, value, *, lo: float, hi: float = np.inf,
-                  lo_open: bool = False, hi_open: bool = False) -> float:
-    """A real number in [lo, hi] (ends open as requested); else ValueError naming it."""
-    lo_b, hi_b = ("(" if lo_open else "["), (")" if hi_open else "]")
-    expected = f"a finite number in {lo_b}{lo:g}, {hi:g}{hi_b}"
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name}: expected {expected}, got {type(value).__name__} {value!r}")
-    v = float(value)
-    if not np.isfinite(v) or v < lo or v > hi or (lo_open and v == lo) or (hi_open and v == hi):
-        raise ValueError(f"{name}: expected {expected}, got {value!r}")
-    return v
 
 
 class _Optimizer:
     """Shared bookkeeping: check the dicts, keep per-key state, count steps."""
 
     def __init__(self, lr):
-        self.lr = _check_number("lr", lr, lo=0.0, lo_open=True)
+        self.lr = check_real("lr", lr, lo=0.0, lo_open=True)
         self.state: dict = {}
         self.steps = 0
 
@@ -88,7 +75,7 @@ class SGD(_Optimizer):
 
     def __init__(self, lr: float = 0.01, momentum: float = 0.0):
         super().__init__(lr)
-        self.momentum = _check_number("momentum", momentum, lo=0.0, hi=1.0, hi_open=True)
+        self.momentum = check_real("momentum", momentum, lo=0.0, hi=1.0, hi_open=True)
 
     def _update(self, key, p, g):
         if self.momentum == 0.0:
@@ -111,7 +98,7 @@ class Adagrad(_Optimizer):
 
     def __init__(self, lr: float = 0.01, eps: float = 1e-8):
         super().__init__(lr)
-        self.eps = _check_number("eps", eps, lo=0.0, lo_open=True)
+        self.eps = check_real("eps", eps, lo=0.0, lo_open=True)
 
     def _update(self, key, p, g):
         r = self.state.setdefault(key, np.zeros_like(p))
@@ -131,9 +118,9 @@ class Adam(_Optimizer):
 
     def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
         super().__init__(lr)
-        self.beta1 = _check_number("beta1", beta1, lo=0.0, hi=1.0, hi_open=True)
-        self.beta2 = _check_number("beta2", beta2, lo=0.0, hi=1.0, hi_open=True)
-        self.eps = _check_number("eps", eps, lo=0.0, lo_open=True)
+        self.beta1 = check_real("beta1", beta1, lo=0.0, hi=1.0, hi_open=True)
+        self.beta2 = check_real("beta2", beta2, lo=0.0, hi=1.0, hi_open=True)
+        self.eps = check_real("eps", eps, lo=0.0, lo_open=True)
 
     def _update(self, key, p, g):
         m, v = self.state.setdefault(key, (np.zeros_like(p), np.zeros_like(p)))
@@ -151,6 +138,4 @@ _OPTIMIZERS = {"sgd": SGD, "adagrad": Adagrad, "adam": Adam}
 
 def make_optimizer(name: str, **hyper) -> _Optimizer:
     """Build an optimizer by name (``"sgd"``, ``"adagrad"``, ``"adam"``) with its hyperparameters."""
-    if name not in _OPTIMIZERS:
-        raise ValueError(f"name: expected one of {', '.join(map(repr, _OPTIMIZERS))}, got {name!r}")
-    return _OPTIMIZERS[name](**hyper)
+    return _OPTIMIZERS[check_choice("name", name, tuple(_OPTIMIZERS))](**hyper)

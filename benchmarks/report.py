@@ -145,7 +145,7 @@ def scaling_figure(scaling) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
-    from rnnlib.viz import COLORS, book_style
+    from rnnlib.plots.style import COLORS, book_style
 
     book_style()
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.4, 4.4), dpi=100)

@@ -1,7 +1,7 @@
 """Item 4: how long a live widget takes to react to a slider move.
 
-Every live widget registers ``(draw, examples)`` in ``rnnlib.viz.WIDGETS``
-when the notebook calls ``rnnlib.viz.live``.  A widget keeps ONE figure: the
+Every live widget registers ``(draw, examples)`` in ``rnnlib.plots.style.WIDGETS``
+when the notebook builds it (``rnnlib.plots.<chapter>.widget()`` calls ``rnnlib.plots.style.live``).  A widget keeps ONE figure: the
 first display creates it, and every slider move calls ``draw(**values, fig=fig)``,
 which updates that figure in place.  This script executes each chapter
 notebook in a fresh kernel and then, in that kernel, times for each registered
@@ -31,14 +31,9 @@ PROBE = r'''
 import json, time, statistics, importlib, pkgutil
 import matplotlib
 import matplotlib.pyplot as plt
-import rnnlib, rnnlib.viz
-for _mod in pkgutil.iter_modules(rnnlib.__path__):
-    try:
-        importlib.import_module("rnnlib." + _mod.name)
-    except Exception:
-        pass
+import rnnlib, rnnlib.plots.style
 _res = {}
-for _name, (_draw, _examples) in list(rnnlib.viz.WIDGETS.items()):
+for _name, (_draw, _examples) in list(rnnlib.plots.style.WIDGETS.items()):
     _times, _error = [], None
     try:
         _fig = None

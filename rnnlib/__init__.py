@@ -21,17 +21,16 @@ figures (matplotlib and ipywidgets, imported on demand)
 
 ``import rnnlib`` imports numpy only: neither matplotlib, sympy nor ipywidgets.
 """
+from . import lstm  # noqa: E402  (the contract: rnnlib.lstm.*)
 from .activations import GAMMA, phi, phi_prime_from_h
 from .bptt import bptt, bptt_sum_of_products
 from .clipping import clip_by_norm, clip_by_value, global_norm
-from .gradcheck import (central_difference_error, check_gradients, elementwise_rel_error,
-                        numerical_gradient, rel_error)
+from .gradcheck import central_difference_error, check_gradients, elementwise_rel_error, numerical_gradient, rel_error
 from .jacobians import jacobian, jacobian_product
 from .losses import log_softmax, softmax
 from .rnn import Cache, forward, init_params, per_step_losses
 from .rtrl import rtrl
 from .scalar_examples import pascanu_unit
-from . import lstm  # noqa: E402  (the contract: rnnlib.lstm.*)
 
 __version__ = "0.2.0"
 

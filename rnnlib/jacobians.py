@@ -22,8 +22,7 @@ import numpy as np
 
 from .activations import gamma_h, phi_prime_from_h
 from .rnn import check_cache, forward
-from .validation import (as_float_array, check_int, check_params, check_real, check_shape,
-                         check_square, check_time_index)
+from .validation import as_float_array, check_int, check_params, check_real, check_shape, check_square, check_time_index
 
 __all__ = [
     "jacobian", "jacobian_product", "jacobian_product_singular_values", "jacobian_norms_from",

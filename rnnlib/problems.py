@@ -29,8 +29,7 @@ import numpy as np
 
 from .initialisation import rng_from
 from .rnn import forward, init_params
-from .validation import (check_activation, check_choice, check_int, check_loss, check_real,
-                         check_square)
+from .validation import check_activation, check_choice, check_int, check_loss, check_real, check_square
 
 __all__ = ["Problem", "random_problem", "scaled_problem", "adding_problem", "ADDING_BASELINE_MSE"]
 

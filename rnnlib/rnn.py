@@ -24,10 +24,19 @@ import numpy as np
 from .activations import phi
 from .initialisation import init_weights
 from .losses import loss_and_dlogits
-from .validation import (PARAM_KEYS, check_activation, check_bool, check_inputs_X, check_loss,
-                         check_mask, check_params, check_state, check_targets, describe)
+from .validation import (
+    PARAM_KEYS,
+    check_activation,
+    check_bool,
+    check_inputs_X,
+    check_loss,
+    check_params,
+    check_sequence,
+    check_state,
+    describe,
+)
 
-__all__ = ["Cache", "check_cache", "init_params", "forward", "output_layer", "time_blocks",
+__all__ = ["Cache", "CacheShape", "check_cache", "preactivations", "init_params", "forward", "output_layer", "time_blocks",
            "logit_errors", "per_step_losses", "BLOCK_FLOATS"]
 
 #: Work on the output layer and the loss is done a block of steps at a time,
@@ -46,8 +55,32 @@ def time_blocks(T: int, m: int, width: int) -> list[tuple[int, int]]:
     return [(s, min(s + steps, T)) for s in range(0, T, steps)]
 
 
+class CacheShape:
+    """Sizes and loss weights shared by the caches of every model (vanilla RNN, LSTM, GRU).
+
+    A subclass has the fields ``X`` (T, m, n_in), ``h`` (T+1, m, H) and ``loss_mask``.
+    """
+
+    @property
+    def T(self) -> int:
+        return self.X.shape[0]
+
+    @property
+    def m(self) -> int:
+        return self.X.shape[1]
+
+    @property
+    def H(self) -> int:
+        return self.h.shape[2]
+
+    def weights(self) -> np.ndarray:
+        """(T, m) loss weights w[t, i] / m (the mask, or ones, divided by m)."""
+        mask = np.ones((self.T, self.m)) if self.loss_mask is None else self.loss_mask
+        return mask / self.m
+
+
 @dataclass
-class Cache:
+class Cache(CacheShape):
     """Everything the backward pass needs, produced by :func:`forward`.
 
     Attributes
@@ -74,19 +107,6 @@ class Cache:
     loss_mask: np.ndarray | None = field(default=None, repr=False)
     Y: np.ndarray | None = field(default=None, repr=False)
     lean: bool = False
-
-    @property
-    def T(self) -> int:
-        return self.X.shape[0]
-
-    @property
-    def m(self) -> int:
-        return self.X.shape[1]
-
-    def weights(self) -> np.ndarray:
-        """(T, m) loss weights w[t, i] / m (the mask, or ones, divided by m)."""
-        mask = np.ones((self.T, self.m)) if self.loss_mask is None else self.loss_mask
-        return mask / self.m
 
 
 def init_params(n_in: int, n_hidden: int, n_out: int, *, seed=0) -> dict:
@@ -129,12 +149,8 @@ def _check_inputs(params, X, Y, h0, activation, loss, loss_mask):
     check_loss(loss)
     p = check_params(params, PARAM_KEYS)
     n_in, H = p["W_xh"].shape
-    n_out = p["W_yh"].shape[1]
-    X = check_inputs_X(X, n_in)
-    T, m, _ = X.shape
-    mask = check_mask(loss_mask, T, m)
-    Yc = check_targets(Y, loss, T, m, n_out, mask != 0)
-    h0a = check_state("h0", h0, m, H)
+    X, Yc, mask = check_sequence(X, Y, loss, loss_mask, n_in, p["W_yh"].shape[1])
+    h0a = check_state("h0", h0, X.shape[1], H)
     return p, X, Yc, h0a, mask
 
 
@@ -207,6 +223,17 @@ def output_layer(p: dict, h: np.ndarray, out: np.ndarray | None = None) -> np.nd
     np.matmul(h.reshape(n * m, H), p["W_yh"], out=out.reshape(n * m, -1))
     out += p["b_y"]
     return out
+
+
+def preactivations(params, cache) -> np.ndarray:
+    """a_t = X_t W_xh + h_{t−1} W_hh + b_h for t = 1..T, shape (T, m, H).
+
+    The cache keeps only h_t = φ(a_t); this recomputes the pre-activations (for
+    example to see how far ReLU units are from the kink).
+    """
+    p = check_params(params)
+    cache = check_cache(cache, p)
+    return cache.X @ p["W_xh"] + cache.h[:-1] @ p["W_hh"] + p["b_h"]
 
 
 def logit_errors(params: dict, cache: Cache, s: int = 0, e: int | None = None) -> np.ndarray:

@@ -36,8 +36,15 @@ from .activations import phi_prime_from_h
 from .bptt import output_grads
 from .losses import loss_and_dlogits
 from .rnn import check_cache, forward, logit_errors
-from .validation import (as_float_array, check_inputs_X, check_mask, check_params, check_real,
-                         check_shape, check_time_index)
+from .validation import (
+    as_float_array,
+    check_inputs_X,
+    check_mask,
+    check_params,
+    check_real,
+    check_shape,
+    check_time_index,
+)
 
 __all__ = ["step_back", "output_errors", "error_signals", "backflow", "loss_errors",
            "gradient_flow", "output_layer_contributions", "loss_from_state",

@@ -25,7 +25,7 @@ __all__ = [
     "describe", "check_int", "check_real", "check_bool", "check_choice", "check_time_index",
     "check_truncate", "check_chunk",
     "as_float_array", "check_shape", "check_square", "check_inputs_X", "check_state", "check_mask",
-    "check_activation", "check_loss", "check_params", "param_sizes", "check_targets",
+    "check_activation", "check_loss", "check_params", "param_sizes", "check_targets", "check_sequence",
 ]
 
 #: The vanilla RNN's parameter keys (GUIDE §4), in the order init_params draws them.
@@ -297,3 +297,16 @@ def check_targets(Y, loss: str, T: int, m: int, n_out: int, active: np.ndarray) 
         got = "None" if Yc is None else f"shape {Yc.shape}"
         raise ValueError(f"Y: expected targets of shape ({T}, {m}, {n_out}), got {got}")
     return as_float_array("Y", Yc, allow_nan_where=active[..., None])
+
+
+def check_sequence(X, Y, loss, loss_mask, n_in: int, n_out: int):
+    """The data of one forward pass: ``(X, Y, mask)`` checked and converted.
+
+    X (T, m, n_in) float64; Y as :func:`check_targets` returns it for ``loss``;
+    mask (T, m) from :func:`check_mask`.  Every model's ``forward`` calls this.
+    """
+    check_loss(loss)
+    X = check_inputs_X(X, n_in)
+    T, m, _ = X.shape
+    mask = check_mask(loss_mask, T, m)
+    return X, check_targets(Y, loss, T, m, n_out, mask != 0), mask

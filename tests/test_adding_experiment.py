@@ -1,4 +1,4 @@
-"""rnnlib.adding_experiment: the chapter-9 experiment runner (tiny settings)."""
+"""rnnlib.training.adding: the chapter-9 experiment runner (tiny settings)."""
 from __future__ import annotations
 
 import json

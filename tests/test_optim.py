@@ -1,4 +1,4 @@
-"""rnnlib.optim: each update against values computed by hand."""
+"""rnnlib.training.optim: each update against values computed by hand."""
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""Tests of rnnlib.symbolic_jacobians: the chapter-6 identities, proved with generic φ."""
+"""rnnlib.symbolic.jacobians: the chapter-6 identities, proved with generic φ."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,7 +6,7 @@ import pytest
 import sympy
 
 import rnnlib
-from rnnlib.symbolic import phi, substitute, unrolled_rnn
+from rnnlib.symbolic import substitute, unrolled_rnn
 from rnnlib.symbolic import to_latex as sj_to_latex
 from rnnlib.symbolic import direct_jacobian, jacobian_product, one_step_jacobian, phi_prime
 

@@ -1,4 +1,4 @@
-"""Tests for rnnlib.symbolic_lstm: the scalar LSTM's cell Jacobian, proved with sympy."""
+"""rnnlib.symbolic.lstm: the scalar LSTM's cell Jacobian, proved with sympy."""
 from __future__ import annotations
 
 import numpy as np

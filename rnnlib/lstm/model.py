@@ -44,8 +44,8 @@ from ..bptt import output_grads
 from ..gradcheck import check_gradients as _check_model_gradients
 from ..initialisation import init_weights
 from ..losses import loss_and_dlogits
-from ..validation import (check_inputs_X, check_loss, check_mask, check_real, check_state,
-                          check_targets, describe)
+from ..rnn import CacheShape
+from ..validation import check_loss, check_real, check_sequence, check_state, describe
 from ..validation import check_params as _check_param_dict
 
 __all__ = ["PARAM_KEYS", "GATES", "LSTMCache", "init_params", "check_params", "check_cache",
@@ -58,7 +58,7 @@ PARAM_KEYS = ("W_xf", "W_hf", "b_f", "W_xi", "W_hi", "b_i", "W_xo", "W_ho", "b_o
 
 
 @dataclass
-class LSTMCache:
+class LSTMCache(CacheShape):
     """Everything the LSTM backward pass needs, produced by :func:`forward`.
 
     Attributes
@@ -87,18 +87,6 @@ class LSTMCache:
     h0_given: bool
     c0_given: bool
     loss_mask: np.ndarray | None = field(default=None, repr=False)
-
-    @property
-    def T(self) -> int:
-        return self.X.shape[0]
-
-    @property
-    def m(self) -> int:
-        return self.X.shape[1]
-
-    @property
-    def H(self) -> int:
-        return self.h.shape[2]
 
 
 def init_params(n_in: int, n_hidden: int, n_out: int, *, seed: int = 0,
@@ -152,10 +140,8 @@ def forward(params, X, Y, *, h0=None, c0=None, loss="softmax_ce", loss_mask=None
     p = check_params(params)
     n_in, H = p["W_xf"].shape
     n_out = p["W_yh"].shape[1]
-    X = check_inputs_X(X, n_in)
+    X, Yc, mask = check_sequence(X, Y, loss, loss_mask, n_in, n_out)
     T, m, _ = X.shape
-    mask = check_mask(loss_mask, T, m)
-    Yc = check_targets(Y, loss, T, m, n_out, mask != 0)
     states = [check_state("h0", h0, m, H), check_state("c0", c0, m, H)]
 
     Wx, Wh, b = _stacked(p)

@@ -20,8 +20,18 @@ module                chapter
 
 Nothing in ``rnnlib`` outside this package imports matplotlib or ipywidgets.
 """
-from . import (hidden_error, input_weights, jacobian_products, lstm, output_layer, recurrent_weights,
-               remedies, style, unrolling, vanishing)
+from . import (
+               hidden_error,
+               input_weights,
+               jacobian_products,
+               lstm,
+               output_layer,
+               recurrent_weights,
+               remedies,
+               style,
+               unrolling,
+               vanishing,
+)
 from .style import COLORS, book_style, jshtml_animation, live, table
 
 __all__ = ["style", "unrolling", "output_layer", "hidden_error", "recurrent_weights", "input_weights",

@@ -16,7 +16,7 @@ import numpy as np
 from .. import signals
 from ..initialisation import with_spectral_radius
 from ..problems import random_problem
-from .style import COLORS, GREY, jshtml_animation, keep, live, new_figure, parts
+from .style import COLORS, jshtml_animation, keep, live, new_figure, parts
 
 __all__ = ["FLOW_T", "flow_problem", "draw_error_flow", "widget", "animation"]
 

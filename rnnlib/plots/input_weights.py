@@ -12,7 +12,7 @@ import numpy as np
 
 from ..problems import scaled_problem
 from ..terms import step_contributions
-from .style import jshtml_animation, keep, live, new_figure, parts
+from .style import activation_control, keep, live, new_figure, parts, sweep_animation
 
 __all__ = ["draw_step_contributions", "widget", "animation"]
 
@@ -57,8 +57,7 @@ def widget():
 
     controls = {
         "scale": widgets.FloatSlider(value=0.8, min=0.1, max=3.0, step=0.1, description="‖W_hh‖₂"),
-        "activation": widgets.Dropdown(options=["tanh", "sigmoid", "relu", "linear"], value="tanh",
-                                       description="φ"),
+        "activation": activation_control(),
     }
     return live("ch05-input-steps", draw_step_contributions, controls,
                 examples=[{"scale": 0.5, "activation": "tanh"}, {"scale": 2.0, "activation": "sigmoid"}])
@@ -67,9 +66,8 @@ def widget():
 def animation(scales=None):
     """:func:`draw_step_contributions` with ‖W_hh‖₂ swept over ``scales`` (tanh, T = 12, loss at T only)."""
     scales = np.round(np.linspace(0.2, 2.2, 9), 2) if scales is None else np.asarray(scales, dtype=float)
-    fig = draw_step_contributions(scale=float(scales[0]))
-    return jshtml_animation(
-        fig, lambda s: draw_step_contributions(scale=float(s), fig=fig), [float(s) for s in scales],
+    return sweep_animation(
+        draw_step_contributions, scales, name="scale",
         alt="Bar chart of log10 of the norm of X_k transpose Delta_k for input steps k = 1 to 12, with the "
             f"loss at step 12 only, redrawn as the spectral norm of W_hh grows from {scales[0]:g} to "
             f"{scales[-1]:g}. At the smallest norm the bars fall by many orders of magnitude from step 12 "

@@ -17,10 +17,16 @@ import numpy as np
 
 from ..activations import GAMMA
 from ..initialisation import with_spectral_radius
-from ..jacobians import (jacobian_bound, jacobian_product, jacobian_product_singular_values,
-                         power_norms, spectral_norm, spectral_radius)
+from ..jacobians import (
+    jacobian_bound,
+    jacobian_product,
+    jacobian_product_singular_values,
+    power_norms,
+    spectral_norm,
+    spectral_radius,
+)
 from ..problems import random_problem
-from .style import COLORS, jshtml_animation, keep, live, parts, plain_log_ticks, positive, pyplot
+from .style import COLORS, activation_control, jshtml_animation, keep, live, parts, plain_log_ticks, positive, pyplot
 
 __all__ = ["EXPLORER_H", "EXPLORER_T", "explorer_problem", "draw_jacobian_explorer", "widget",
            "animation", "nonnormal_figure"]
@@ -129,8 +135,7 @@ def widget():
     controls = {"t": W.IntSlider(value=40, min=1, max=EXPLORER_T, description="t"),
                 "k": W.IntSlider(value=30, min=0, max=EXPLORER_T, description="k"),
                 "rho": W.FloatSlider(value=1.0, min=0.2, max=2.0, step=0.05, description="ρ(W_hh)"),
-                "activation": W.Dropdown(options=["tanh", "sigmoid", "relu", "linear"], value="tanh",
-                                         description="φ")}
+                "activation": activation_control()}
     return live("ch06-jacobian-explorer", draw_jacobian_explorer, controls,
                 examples=[dict(t=40, k=30, rho=1.0, activation="tanh"),
                           dict(t=25, k=5, rho=1.5, activation="relu"),

@@ -15,7 +15,7 @@ import numpy as np
 from ..problems import scaled_problem
 from ..terms import lag_norms, term_contributions
 from ..truncation import kept_by_truncation
-from .style import jshtml_animation, keep, live, log_heatmap, log_heatmap_data, new_figure, parts
+from .style import activation_control, keep, live, log_heatmap, log_heatmap_data, new_figure, parts, sweep_animation
 
 __all__ = ["draw_contributions", "draw_truncation_grid", "widget", "animation"]
 
@@ -103,8 +103,7 @@ def widget():
 
     controls = {
         "scale": widgets.FloatSlider(value=1.0, min=0.2, max=3.0, step=0.1, description="‖W_hh‖₂"),
-        "activation": widgets.Dropdown(options=["tanh", "sigmoid", "relu", "linear"], value="tanh",
-                                       description="φ"),
+        "activation": activation_control(),
         "h0_scale": widgets.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.1, description="scale of h₀"),
         "truncate": widgets.Dropdown(options=[("none", None), ("τ = 0", 0), ("τ = 2", 2), ("τ = 5", 5)],
                                      value=None, description="truncate"),
@@ -117,9 +116,8 @@ def widget():
 def animation(scales=None):
     """:func:`draw_contributions` with ‖W_hh‖₂ swept over ``scales`` (tanh, T = 12, h_0 = 0)."""
     scales = np.round(np.linspace(0.4, 2.4, 9), 2) if scales is None else np.asarray(scales, dtype=float)
-    fig = draw_contributions(scale=float(scales[0]))
-    return jshtml_animation(
-        fig, lambda s: draw_contributions(scale=float(s), fig=fig), [float(s) for s in scales],
+    return sweep_animation(
+        draw_contributions, scales, name="scale",
         alt="Heat map of the log10 norm of each (t, k) term of dL/dW_hh for T = 12 and tanh, with a plot of "
             "the norm at each lag t - k, redrawn as the spectral norm of W_hh grows from "
             f"{scales[0]:g} to {scales[-1]:g}. At small norms only the diagonal is bright and the per-lag "

@@ -15,9 +15,16 @@ import numpy as np
 from ..clipping import clip_by_norm, clip_by_value
 from ..problems import scaled_problem
 from ..terms import term_tensor
-from ..truncation import (RECURRENT_KEYS, kept_by_chunks, kept_by_truncation, norm_clipping_cosines,
-                          truncation_cosine, value_clipping_cosines, window_cosines)
-from .style import COLORS, GREY, jshtml_animation, keep, live, log_heatmap_data, parts, pyplot
+from ..truncation import (
+    RECURRENT_KEYS,
+    kept_by_chunks,
+    kept_by_truncation,
+    norm_clipping_cosines,
+    truncation_cosine,
+    value_clipping_cosines,
+    window_cosines,
+)
+from .style import COLORS, jshtml_animation, keep, live, log_heatmap_data, parts, pyplot
 
 __all__ = ["clipping_figure", "truncation_bias_figure", "draw_windows", "widget", "animation",
            "training_figure", "WINDOW_T"]

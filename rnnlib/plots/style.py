@@ -25,7 +25,7 @@ import matplotlib
 
 __all__ = ["book_style", "jshtml_animation", "live", "WIDGETS", "MAX_FRAMES", "DPI", "COLORS", "GREY",
            "pyplot", "new_figure", "parts", "keep", "table", "plain_log_ticks", "positive",
-           "log_heatmap_data", "log_heatmap"]
+           "log_heatmap_data", "log_heatmap", "activation_control", "sweep_animation"]
 
 MAX_FRAMES = 30
 DPI = 80
@@ -257,3 +257,22 @@ def log_heatmap(ax, C, title):
     ax.set_ylabel("t (loss L_t)")
     ax.set_title(title, fontsize=10)
     return im
+
+
+def activation_control(value: str = "tanh"):
+    """The dropdown over φ that several chapters' widgets share (tanh, sigmoid, ReLU, linear)."""
+    import ipywidgets as widgets
+
+    return widgets.Dropdown(options=["tanh", "sigmoid", "relu", "linear"], value=value, description="φ")
+
+
+def sweep_animation(draw: Callable, values, *, name: str, alt: str, caption: str, **fixed):
+    """A :func:`jshtml_animation` of ``draw(**{name: v}, **fixed, fig=fig)`` for v in ``values``.
+
+    The common case of a chapter's kernel-free counterpart: one control of the
+    live widget swept over at most :data:`MAX_FRAMES` values, the others fixed.
+    """
+    values = [float(v) for v in values]
+    fig = draw(**{name: values[0]}, **fixed)
+    return jshtml_animation(fig, lambda v: draw(**{name: v}, **fixed, fig=fig), values,
+                            alt=alt, caption=caption)

@@ -23,7 +23,7 @@ from ..initialisation import orthogonal
 from ..problems import random_problem
 from ..scalar_examples import pascanu_cliff_b, pascanu_steps, pascanu_surface
 from ..signals import FLOAT64_EPS, below_resolution, gradient_flow
-from .style import COLORS, jshtml_animation, keep, live, parts, plain_log_ticks, positive, pyplot
+from .style import COLORS, activation_control, jshtml_animation, keep, live, parts, plain_log_ticks, positive, pyplot
 
 __all__ = ["FLOW_H", "FLOW_T", "ACTIVATION_COLORS", "flow_problem", "draw_gradient_flow", "widget",
            "animation", "activations_figure", "initialisation_figure", "pascanu_figure"]
@@ -52,27 +52,41 @@ def _flow(scale: float, activation: str, t: int):
     return gradient_flow(params, cache, t)
 
 
-def _flow_axes(ax, t, scale, activation, *, legend=True, title=None):
+def _relative_flow(t, scale, activation):
+    """‖∂L_t/∂h_k‖ / ‖∂L_t/∂h_t‖ for k = 0..t, and the mask of terms below float64 resolution."""
     f = _flow(float(scale), activation, int(t))
     f = f / f[-1] if f[-1] > 0 else f                  # relative to the immediate term k = t
-    k = np.arange(int(t) + 1)
     lost = below_resolution(f) if np.max(f) > 0 else np.zeros(f.shape, bool)
+    return f, lost
+
+
+def _resolution_overlays(ax, k, f, lost):
+    """The line ε × largest and the shaded range below it (redrawn for every setting)."""
     ref = FLOAT64_EPS * np.max(f)
-    ax.semilogy(k, positive(f), color=ACTIVATION_COLORS[activation], lw=2,
-                label="‖∂L_t/∂h_k‖ / ‖∂L_t/∂h_t‖")
     if ref > 0:
         ax.axhline(ref, color=COLORS[3], lw=1, ls="--", label="ε × largest")
     if lost.any():
         ax.fill_between(k, 1e-45, 1e45, where=lost, step="mid", color=COLORS[3], alpha=0.15, lw=0,
                         label="lost in float64")
     ax.set_xlim(0, FLOW_T)
-    ax.set_xticks(range(0, FLOW_T + 1, 20))
     ax.set_ylim(1e-45, 1e45)
+
+
+def _flow_title(scale, activation):
+    return f"{activation}, γ_W = {scale:.2f}, γ_W γ_h = {float(scale) * GAMMA[activation]:.2f}"
+
+
+def _flow_axes(ax, t, scale, activation, *, legend=True, title=None):
+    f, lost = _relative_flow(t, scale, activation)
+    k = np.arange(int(t) + 1)
+    ax.semilogy(k, positive(f), color=ACTIVATION_COLORS[activation], lw=2,
+                label="‖∂L_t/∂h_k‖ / ‖∂L_t/∂h_t‖")
+    _resolution_overlays(ax, k, f, lost)
+    ax.set_xticks(range(0, FLOW_T + 1, 20))
     ax.set_xlabel("k")
     plain_log_ticks(ax)
     ax.grid(True, which="major")
-    g = float(scale) * GAMMA[activation]
-    ax.set_title(title or f"{activation}, γ_W = {scale:.2f}, γ_W γ_h = {g:.2f}", fontsize=10)
+    ax.set_title(title or _flow_title(scale, activation), fontsize=10)
     if legend:
         ax.legend(fontsize=8, loc="lower right")
 
@@ -89,25 +103,15 @@ def _render_flow(fig, t, scale, activation):
         return
     # A redraw updates the curve, the ε line, the shading and the title of the axes above.
     ax = stored["axes"]
-    f = _flow(float(scale), activation, int(t))
-    f = f / f[-1] if f[-1] > 0 else f
+    f, lost = _relative_flow(t, scale, activation)
     k = np.arange(int(t) + 1)
-    lost = below_resolution(f) if np.max(f) > 0 else np.zeros(f.shape, bool)
-    ref = FLOAT64_EPS * np.max(f)
     for artist in ax.lines[1:] + ax.collections:       # all but the curve: redrawn below
         artist.remove()
     curve = ax.lines[0]
     curve.set_data(k, positive(f))
     curve.set_color(ACTIVATION_COLORS[activation])
-    if ref > 0:
-        ax.axhline(ref, color=COLORS[3], lw=1, ls="--", label="ε × largest")
-    if lost.any():
-        ax.fill_between(k, 1e-45, 1e45, where=lost, step="mid", color=COLORS[3], alpha=0.15, lw=0,
-                        label="lost in float64")
-    ax.set_xlim(0, FLOW_T)
-    ax.set_ylim(1e-45, 1e45)
-    g = float(scale) * GAMMA[activation]
-    ax.set_title(f"{activation}, γ_W = {scale:.2f}, γ_W γ_h = {g:.2f}", fontsize=10)
+    _resolution_overlays(ax, k, f, lost)
+    ax.set_title(_flow_title(scale, activation), fontsize=10)
     ax.legend(fontsize=8, loc="lower right")
 
 
@@ -158,9 +162,8 @@ def widget():
     import ipywidgets as W
 
     controls = {"t": W.IntSlider(value=60, min=1, max=FLOW_T, description="t"),
-                "scale": W.FloatSlider(value=1.0, min=0.2, max=5.0, step=0.05, description="γ_W = ‖W_hh‖₂"),
-                "activation": W.Dropdown(options=["tanh", "sigmoid", "relu", "linear"], value="tanh",
-                                         description="φ")}
+                "scale": W.FloatSlider(value=1.0, min=0.2, max=15.0, step=0.05, description="γ_W = ‖W_hh‖₂"),
+                "activation": activation_control()}
     return live("ch07-vanishing-gradient", draw_gradient_flow, controls,
                 examples=[dict(t=60, scale=1.0, activation="tanh"), dict(t=40, scale=1.0, activation="sigmoid"),
                           dict(t=60, scale=1.5, activation="linear")])
@@ -224,6 +227,6 @@ def pascanu_figure(w0=5.0, offset=-1e-4, *, lr=0.5, max_norm=1.0, n=241):
     ax1.set_ylabel("$E$")
     ax1.legend(fontsize=9)
     ax1.grid(True)
-    ax1.set_title(rf"a slice at $w = {w0:g}$: a flat plateau, a wall, a flat floor", fontsize=10)
+    ax1.set_title(rf"a slice at $w = {w0:g}$: a gentle plateau, a wall, a low floor", fontsize=10)
     fig.tight_layout()
     return fig

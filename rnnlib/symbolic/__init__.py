@@ -14,10 +14,21 @@ The names of :mod:`.network`, :mod:`.gradients`, :mod:`.jacobians` and
 """
 from . import display, gradients, jacobians, lstm, network
 from .display import abbreviate, to_latex
-from .gradients import (PARAM_KEYS, delta_recursion, difference, direct_error_signal,
-                        direct_gradient, gradient_delta, gradient_rtrl, gradient_sum_of_products,
-                        immediate_partial_term, logit_errors, output_errors, softmax_ce_identity,
-                        squared_loss)
+from .gradients import (
+                        PARAM_KEYS,
+                        delta_recursion,
+                        difference,
+                        direct_error_signal,
+                        direct_gradient,
+                        gradient_delta,
+                        gradient_rtrl,
+                        gradient_sum_of_products,
+                        immediate_partial_term,
+                        logit_errors,
+                        output_errors,
+                        softmax_ce_identity,
+                        squared_loss,
+)
 from .jacobians import direct_jacobian, jacobian_product, one_step_jacobian
 from .network import SIGMOID, SymbolicRNN, is_zero, phi, phi_prime, substitute, unrolled_rnn
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import sympy
 
-from .jacobians import jacobian_product, one_step_jacobian
 from ..validation import check_truncate
+from .jacobians import jacobian_product, one_step_jacobian
 from .network import _check_net, _check_t, is_zero
 
 __all__ = [
@@ -47,6 +47,12 @@ def _check_Ls(net, Ls) -> list:
         raise ValueError(f"Ls: expected a list of T + 1 = {net.T + 1} entries "
                          f"(index 0 None, then L_1..L_T), got {got}")
     return list(Ls)
+
+
+def _checked(net, key, Ls):
+    """The arguments of every gradient form, checked: ``(net, key, Ls)``."""
+    net = _check_net(net)
+    return net, _check_key(net, key), _check_Ls(net, Ls)
 
 
 def _row(name, v, H) -> sympy.Matrix:
@@ -243,9 +249,7 @@ def gradient_delta(net, Ls, key) -> sympy.Matrix:
     ∂L/∂W_hh = Σ_k h_{k−1}ᵀ (δ_k ⊙ φ'(a_k)), likewise for W_xh and b_h;
     ∂L/∂h_0 = δ_1 J_1; the output layer uses :func:`_output_layer_gradient`.
     """
-    net = _check_net(net)
-    key = _check_key(net, key)
-    Ls = _check_Ls(net, Ls)
+    net, key, Ls = _checked(net, key, Ls)
     if key in ("W_yh", "b_y"):
         return _output_layer_gradient(net, Ls, key)
     delta = delta_recursion(net, Ls)
@@ -265,9 +269,7 @@ def gradient_sum_of_products(net, Ls, key, *, truncate=None, skip_k=None) -> sym
     it exists so that tests and chapters can show that an incomplete formula
     is detected.  The output layer (``W_yh``, ``b_y``) is a single sum over t.
     """
-    net = _check_net(net)
-    key = _check_key(net, key)
-    Ls = _check_Ls(net, Ls)
+    net, key, Ls = _checked(net, key, Ls)
     truncate = check_truncate(truncate)
     if skip_k is not None:
         _check_t("skip_k", skip_k, 1, net.T)
@@ -296,9 +298,7 @@ def gradient_rtrl(net, Ls, key) -> sympy.Matrix:
     where ∂⁺a_t/∂θ_j is the immediate partial of a_t = X_t W_xh + h_{t−1} W_hh + b_h
     (h_{t−1} held fixed).  Then ∂L/∂θ_j = Σ_t G_t · dh_t/dθ_j.
     """
-    net = _check_net(net)
-    key = _check_key(net, key)
-    Ls = _check_Ls(net, Ls)
+    net, key, Ls = _checked(net, key, Ls)
     if key in ("W_yh", "b_y"):
         return _output_layer_gradient(net, Ls, key)
     G = output_errors(net, Ls)

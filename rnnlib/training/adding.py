@@ -21,9 +21,9 @@ import time
 
 import numpy as np
 
+from ..problems import ADDING_BASELINE_MSE, adding_problem
 from . import loop as training
 from . import optim
-from ..problems import ADDING_BASELINE_MSE, adding_problem
 
 __all__ = ["run_adding_experiment", "load_results", "results_path", "CONFIG_NAMES", "LEARNED_FRACTION"]
 

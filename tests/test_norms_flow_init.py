@@ -1,4 +1,5 @@
-"""Tests of rnnlib.analysis: every quantity against an independent computation."""
+"""rnnlib.jacobians (norms, bounds), rnnlib.signals (gradient flow, resolution), rnnlib.scalar_examples
+(linear case) and rnnlib.initialisation: every quantity against an independent computation."""
 from __future__ import annotations
 
 import numpy as np

@@ -1,11 +1,10 @@
-"""Tests for rnnlib.contributions: the (t, k) terms of the BPTT double sum."""
+"""rnnlib.terms: the (t, k) terms of the BPTT double sum; and the exercise checkers."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 import rnnlib
-from rnnlib.plots import input_weights, recurrent_weights
 from rnnlib import problems, truncation
 from rnnlib import terms as tk
 
@@ -170,21 +169,6 @@ def test_bad_input_names_the_argument():
         problems.scaled_problem(3, scale=float("nan"))
     with pytest.raises(ValueError, match=r"^h0_scale: "):
         problems.scaled_problem(3, h0_scale=-1.0)
-
-
-def test_draw_functions_return_figures():
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig = recurrent_weights.draw_contributions(scale=1.2, activation="sigmoid", truncate=2, h0_scale=0.5)
-    assert len(fig.axes) == 3                                 # heat map, colour bar, per-lag plot
-    plt.close(fig)
-    fig = input_weights.draw_step_contributions(scale=0.5, activation="tanh")
-    assert len(fig.axes[0].patches) == 12
-    heights = [b.get_height() for b in fig.axes[0].patches]
-    assert min(heights) >= 0
-    plt.close(fig)
 
 
 def test_exercise_checkers_accept_right_and_reject_wrong_answers(capsys):

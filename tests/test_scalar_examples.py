@@ -1,4 +1,4 @@
-"""Tests of rnnlib.pascanu_unit (Pascanu et al. 2013, Figure 6) and its surface helper."""
+"""rnnlib.scalar_examples: the Pascanu unit (Pascanu et al. 2013, Figure 6), its surface and its cliff."""
 from __future__ import annotations
 
 import numpy as np

@@ -21,45 +21,36 @@ import sympy
 from .network import SIGMOID
 
 __all__ = [
-    "sigma", "psi", "sigma_prime", "psi_prime", "scalar_lstm_params", "lstm_step",
+    "undefined_function", "sigma", "psi", "sigma_prime", "psi_prime", "scalar_lstm_params", "lstm_step",
     "cell_jacobian_direct", "dC_dh_prev", "four_term_formula", "one_step_factor",
     "missing_path_two_steps", "state_jacobian_symbolic",
     "cells_from", "substitute_lstm", "readable",
+    "step_loss", "step_loss_prime", "later_loss", "later_loss_dh", "later_loss_dc",
+    "backward_step_direct", "backward_step_formula",
 ]
 
 
-class sigma_prime(sympy.Function):
-    """σ′, the (undefined) derivative of the gate nonlinearity."""
+def undefined_function(name: str, latex: str, doc: str, derivatives=(), nargs: int = 1):
+    """A sympy function with no formula, printed as ``latex``, for generic proofs.
 
-    def _latex(self, printer):
-        return r"\sigma'\!\left(%s\right)" % printer._print(self.args[0])
-
-
-class psi_prime(sympy.Function):
-    """ψ′, the (undefined) derivative of the squashing function."""
-
-    def _latex(self, printer):
-        return r"\psi'\!\left(%s\right)" % printer._print(self.args[0])
-
-
-class sigma(sympy.Function):
-    """A generic gate nonlinearity σ with derivative :class:`sigma_prime`."""
-
-    def fdiff(self, argindex=1):
-        return sigma_prime(self.args[0])
-
-    def _latex(self, printer):
-        return r"\sigma\!\left(%s\right)" % printer._print(self.args[0])
+    ``derivatives`` lists, per argument, the undefined function that stands for
+    the partial derivative (empty: sympy keeps ``Derivative`` objects).  An
+    identity proved with such functions holds for every differentiable choice.
+    """
+    body = {"__doc__": doc, "nargs": nargs,
+            "_latex": lambda self, printer: r"%s\!\left(%s\right)" % (
+                latex, ", ".join(printer._print(a) for a in self.args))}
+    if derivatives:
+        body["fdiff"] = lambda self, argindex=1: derivatives[argindex - 1](*self.args)
+    return type(name, (sympy.Function,), body)
 
 
-class psi(sympy.Function):
-    """A generic squashing function ψ (tanh in the LSTM) with derivative :class:`psi_prime`."""
-
-    def fdiff(self, argindex=1):
-        return psi_prime(self.args[0])
-
-    def _latex(self, printer):
-        return r"\psi\!\left(%s\right)" % printer._print(self.args[0])
+sigma_prime = undefined_function("sigma_prime", r"\sigma'", "σ′, the (undefined) derivative of the gate nonlinearity.")
+psi_prime = undefined_function("psi_prime", r"\psi'", "ψ′, the (undefined) derivative of the squashing function.")
+sigma = undefined_function("sigma", r"\sigma", "A generic gate nonlinearity σ with derivative σ′.",
+                           (sigma_prime,))
+psi = undefined_function("psi", r"\psi", "A generic squashing function ψ (tanh in the LSTM) with derivative ψ′.",
+                         (psi_prime,))
 
 
 def scalar_lstm_params() -> dict:
@@ -201,3 +192,102 @@ def readable(expr, labelled_steps):
         expr = expr.subs({st["z_f"]: sym("z^{{f}}_{{{l}}}"), st["z_i"]: sym("z^{{i}}_{{{l}}}"),
                           st["z_o"]: sym("z^{{o}}_{{{l}}}"), st["z_c"]: sym("z^{{c}}_{{{l}}}")})
     return expr
+
+
+# ---------------------------------------------------------------------------
+# One step of the LSTM's backward recursion (chapter 8, "The backward pass in
+# full"), with the generic σ and ψ above.
+# ---------------------------------------------------------------------------
+
+step_loss_prime = undefined_function(
+    "step_loss_prime", r"\ell_t'", "ℓ_t′, the (undefined) derivative of the step loss; it plays G_t = ∂L_t/∂h_t.")
+step_loss = undefined_function(
+    "step_loss", r"\ell_t", "A generic step loss ℓ_t(h_t) = L_t (through the logits s_t = h_t w_yh + b_y).",
+    (step_loss_prime,))
+later_loss_dh = undefined_function(
+    "later_loss_dh", r"\Phi_h", "Φ_h, the (undefined) partial of Φ in its first argument h_{t+1}.", nargs=2)
+later_loss_dc = undefined_function(
+    "later_loss_dc", r"\Phi_C", "Φ_C, the (undefined) partial of Φ in its second argument C_{t+1}.", nargs=2)
+later_loss = undefined_function(
+    "later_loss", r"\Phi",
+    "A generic Φ(h_{t+1}, C_{t+1}): all losses L_{t+1} + … + L_T as a function of the state at step "
+    "t + 1, its two entries taken as independent inputs (a restart there).  The later losses reach "
+    "h_t and C_t only through (h_{t+1}, C_{t+1}), so this is exact.",
+    (later_loss_dh, later_loss_dc), nargs=2)
+
+
+def _backward_symbols():
+    return {"h": sympy.Symbol("h_{t}", real=True), "c": sympy.Symbol("C_{t}", real=True),
+            "o": sympy.Symbol("o_{t}", real=True), "x": sympy.Symbol("x_{t+1}", real=True),
+            "G": sympy.Symbol("G_{t}", real=True),
+            "dh_next": sympy.Symbol(r"\delta^{h}_{t+1}", real=True),
+            "dc_next": sympy.Symbol(r"\delta^{C}_{t+1}", real=True)}
+
+
+def backward_step_direct(p: dict | None = None) -> dict:
+    """sympy's own δ^h_t and δ^C_t for one step of the scalar LSTM (H = n_in = 1).
+
+    The loss is written L = ℓ_t(h_t) + Φ(h_{t+1}, C_{t+1}) + (terms free of h_t, C_t),
+    with (h_{t+1}, C_{t+1}) = step t + 1 of :func:`lstm_step` from (h_t, C_t) and
+    ℓ_t, Φ undefined functions (:class:`step_loss`, :class:`later_loss`).  sympy then
+    differentiates:
+
+    * ``"dh"``: δ^h_t = ∂L/∂h_t with C_t fixed (h_t is a node of its own: it feeds
+      s_t and the four gates of step t + 1, while C_t lies upstream of it);
+    * ``"dc"``: δ^C_t = ∂L/∂C_t with h_t = o_t ψ(C_t) recomputed, o_t a fixed symbol
+      (o_t is computed from h_{t−1}, upstream of C_t).
+
+    Afterwards the values of the undefined derivatives are named:
+    ℓ_t′(h_t) → G_t, Φ_h → δ^h_{t+1}, and Φ_C → δ^C_{t+1} − δ^h_{t+1} o_{t+1} ψ′(C_{t+1})
+    (δ^C_{t+1} counts the path C_{t+1} → h_{t+1} as well; Φ_C is the rest).  These
+    are values at the point, not functions of h_t, and any pair (δ^h_{t+1}, δ^C_{t+1})
+    is possible, so both results are expressions in the free symbols
+    δ^h_{t+1}, δ^C_{t+1}, G_t and the quantities of steps t and t + 1.
+
+    Returns ``{"dh", "dc", "step", "symbols"}``: ``step`` is the :func:`lstm_step`
+    dict of step t + 1 (at the free node h_t), ``symbols`` has ``h, c, o, x, G,
+    dh_next, dc_next`` (h_t, C_t, o_t, x_{t+1}, G_t, δ^h_{t+1}, δ^C_{t+1}).
+    """
+    p = scalar_lstm_params() if p is None else p
+    s = _backward_symbols()
+    h, c, o = s["h"], s["c"], s["o"]
+    step = lstm_step(p, s["x"], h, c)                       # step t + 1
+    L = step_loss(h) + later_loss(step["h"], step["c"])
+    a, b = sympy.Dummy("a"), sympy.Dummy("b")
+
+    def name_values(expr, o_next):
+        return (expr.replace(step_loss_prime, sympy.Lambda(a, s["G"]))
+                    .replace(later_loss_dh, sympy.Lambda((a, b), s["dh_next"]))
+                    .replace(later_loss_dc, sympy.Lambda(
+                        (a, b), s["dc_next"] - s["dh_next"] * o_next * psi_prime(b))))
+
+    dh = name_values(sympy.diff(L, h), step["o"])
+    on_c = {h: o * psi(c)}                                  # h_t = o_t ψ(C_t), o_t fixed
+    dc = name_values(sympy.diff(L.subs(on_c), c), step["o"].subs(on_c))
+    return {"dh": dh, "dc": dc, "step": step, "symbols": s}
+
+
+def backward_step_formula(p: dict, step: dict, symbols: dict) -> dict:
+    """The chapter's hand-derived recursion for one step, scalar case.
+
+    With σ'_g = σ'(z^g_{t+1}) and the error signals of step t + 1 as free symbols,
+
+        Δ^f_{t+1} = δ^C_{t+1} C_t σ'_f,          Δ^i_{t+1} = δ^C_{t+1} C̃_{t+1} σ'_i,
+        Δ^o_{t+1} = δ^h_{t+1} ψ(C_{t+1}) σ'_o,   Δ^c_{t+1} = δ^C_{t+1} i_{t+1} ψ'(z^c_{t+1}),
+        δ^h_t = G_t + Σ_g Δ^g_{t+1} w_hg,
+        δ^C_t = δ^C_{t+1} f_{t+1} + δ^h_t o_t ψ'(C_t).
+
+    ``step`` and ``symbols`` come from :func:`backward_step_direct`.  Returns
+    ``{"dh", "dc", "Delta"}``; ``dh`` is at the free node h_t, ``dc`` (and the
+    ``dh`` inside it) at h_t = o_t ψ(C_t), as in :func:`backward_step_direct`;
+    ``Delta`` maps the gate letters f, i, o, c to Δ^g_{t+1} (at the free node h_t).
+    """
+    s = symbols
+    c, dh1, dc1 = s["c"], s["dh_next"], s["dc_next"]
+    Delta = {"f": dc1 * c * sigma_prime(step["z_f"]),
+             "i": dc1 * step["cc"] * sigma_prime(step["z_i"]),
+             "o": dh1 * psi(step["c"]) * sigma_prime(step["z_o"]),
+             "c": dc1 * step["i"] * psi_prime(step["z_c"])}
+    dh = s["G"] + sum(Delta[g] * p[f"W_h{g}"] for g in "fioc")
+    dc = (dc1 * step["f"] + dh * s["o"] * psi_prime(c)).subs(s["h"], s["o"] * psi(c))
+    return {"dh": dh, "dc": dc, "Delta": Delta}

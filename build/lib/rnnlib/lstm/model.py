@@ -45,11 +45,12 @@ from ..gradcheck import check_gradients as _check_model_gradients
 from ..initialisation import init_weights
 from ..losses import loss_and_dlogits
 from ..rnn import CacheShape
-from ..validation import check_loss, check_real, check_sequence, check_state, describe
+from ..validation import (check_loss, check_real, check_sequence, check_state, check_time_index,
+                          describe)
 from ..validation import check_params as _check_param_dict
 
 __all__ = ["PARAM_KEYS", "GATES", "LSTMCache", "init_params", "check_params", "check_cache",
-           "forward", "bptt", "error_signals", "check_gradients"]
+           "forward", "bptt", "error_signals", "loss_from_state", "check_gradients"]
 
 #: Gate names in the order used for the stacked weights: forget, input, output, candidate.
 GATES = ("f", "i", "o", "c")
@@ -262,6 +263,31 @@ def error_signals(params, cache) -> dict:
     cache = check_cache(cache, p)
     _, dh, dc, _, _ = _backward(p, cache)
     return {"h": dh, "c": dc}
+
+
+def loss_from_state(params, X, Y, t: int, h_t, c_t, *, loss="softmax_ce", loss_mask=None) -> float:
+    """L_t + … + L_T when the state of step t is set by hand to (h_t, C_t), each (m, H).
+
+    The LSTM is restarted at step t: L_t is computed through s_t = h_t W_yh + b_y
+    (nothing for t = 0), and steps t+1..T run from (h_t, C_t) as independent
+    inputs.  So the central difference in h_t with C_t fixed is δ^h_t = ∂L/∂h_t,
+    and the difference in C_t with h_t = o_t ⊙ tanh(C_t) recomputed is δ^C_t:
+    an independent check of :func:`error_signals` that does not use the backward
+    pass.  ``params, X, Y, loss, loss_mask`` are as for :func:`forward`.
+    """
+    p = check_params(params)
+    n_in, H = p["W_xf"].shape
+    X, Yc, mask = check_sequence(X, Y, loss, loss_mask, n_in, p["W_yh"].shape[1])
+    T, m = X.shape[:2]
+    t = check_time_index("t", t, 0, T)
+    h_t, c_t = check_state("h_t", h_t, m, H), check_state("c_t", c_t, m, H)
+    total = 0.0
+    if t >= 1:                                   # L_t, through s_t = h_t W_yh + b_y
+        s_t = h_t @ p["W_yh"] + p["b_y"]
+        total += loss_and_dlogits(s_t[None], Yc[t - 1:t], loss, mask[t - 1:t] / m)[0]
+    if t < T:                                    # L_{t+1} + … + L_T, restarted from (h_t, C_t)
+        total += forward(p, X[t:], np.asarray(Y)[t:], h0=h_t, c0=c_t, loss=loss, loss_mask=mask[t:])[0]
+    return float(total)
 
 
 def check_gradients(params, X, Y, *, eps: float = 1e-5, h0=None, c0=None, **forward_kwargs) -> dict:

@@ -243,3 +243,60 @@ def check_delta_recursion(candidate: Callable) -> bool:
 
     return compare_implementations(candidate, error_signals, _signal_cases(),
                                    name="your delta recursion")
+
+
+def _lstm_bptt_cases():
+    """Seeded LSTM problems (params, cache) for the backward-pass exercise of chapter 8.
+
+    T = 1, m > 1, H = 1, both losses, with and without h_0 / C_0 (either or both)
+    and with and without a loss_mask; every bias non-zero so that no term vanishes.
+    """
+    from . import lstm
+
+    cases = []
+    #        T  m  n_in H  n_out loss          h0     c0     mask
+    specs = [(1, 3, 2, 3, 2, "softmax_ce", True, True, False),
+             (4, 2, 3, 4, 3, "softmax_ce", False, False, False),
+             (5, 3, 2, 2, 2, "mse", True, True, True),
+             (3, 1, 1, 1, 1, "mse", False, False, True),
+             (6, 2, 2, 3, 2, "softmax_ce", True, False, True),
+             (2, 4, 3, 2, 2, "mse", False, True, False)]
+    for seed, (T, m, n_in, H, n_out, loss, with_h0, with_c0, with_mask) in enumerate(specs):
+        rng = np.random.default_rng(400 + seed)
+        p = lstm.init_params(n_in, H, n_out, seed=400 + seed)
+        for key in p:
+            if key.startswith("b_"):
+                p[key] = rng.normal(scale=0.5, size=p[key].shape)
+        X = rng.normal(size=(T, m, n_in))
+        Y = (rng.integers(0, n_out, size=(T, m)) if loss == "softmax_ce"
+             else rng.normal(size=(T, m, n_out)))
+        h0 = rng.normal(scale=0.5, size=(m, H)) if with_h0 else None
+        c0 = rng.normal(scale=0.5, size=(m, H)) if with_c0 else None
+        mask = None
+        if with_mask:
+            mask = (rng.random((T, m)) < 0.5).astype(float)
+            mask[-1] = 1.0
+        _, cache = lstm.forward(p, X, Y, h0=h0, c0=c0, loss=loss, loss_mask=mask)
+        cases.append((p, cache))
+    return cases
+
+
+def check_lstm_bptt(candidate: Callable) -> bool:
+    """Chapter 8: check a hand-written LSTM backward pass.
+
+    ``candidate(params, cache)`` receives an LSTM parameter dict and the
+    :class:`rnnlib.lstm.LSTMCache` of :func:`rnnlib.lstm.forward`, and must return
+    the gradient dict of :func:`rnnlib.lstm.bptt`: every key of
+    :data:`rnnlib.lstm.PARAM_KEYS` with the parameter's shape, plus ``"h0"`` and
+    ``"c0"`` of shape (m, H) (returned even when h_0, C_0 were not given).  The
+    cache fields it needs are ``X`` (T, m, n_in), ``h`` and ``c`` (T+1, m, H),
+    the gates ``f``, ``i``, ``g_o`` and the candidate ``c_tilde`` (T, m, H; index
+    t − 1 is step t) and ``dO`` (T, m, n_out), ∂L/∂s_t with the mask and 1/m
+    included.  It is compared with :func:`rnnlib.lstm.bptt` on six seeded
+    problems (T = 1, m > 1, H = 1, both losses, with and without h_0, C_0 and a
+    loss_mask) to a normwise relative error of 1e-10.
+    """
+    from . import lstm
+
+    return compare_implementations(candidate, lstm.bptt, _lstm_bptt_cases(),
+                                   name="your LSTM backward pass")

@@ -201,3 +201,159 @@ def readable(expr, labelled_steps):
         expr = expr.subs({st["z_f"]: sym("z^{{f}}_{{{l}}}"), st["z_i"]: sym("z^{{i}}_{{{l}}}"),
                           st["z_o"]: sym("z^{{o}}_{{{l}}}"), st["z_c"]: sym("z^{{c}}_{{{l}}}")})
     return expr
+
+
+# ---------------------------------------------------------------------------
+# One step of the LSTM's backward recursion (chapter 8, "The backward pass in
+# full").  Added for issue 10; self-contained, uses only lstm_step and the
+# generic σ, τ above.  In the book the squashing function τ is written ψ (see
+# latex_psi); the sympy classes keep the names tau / tau_prime for now.
+# ---------------------------------------------------------------------------
+
+class step_loss_prime(sympy.Function):
+    """ℓ_t′, the (undefined) derivative of the step loss ℓ_t(h_t); it plays G_t = ∂L_t/∂h_t."""
+
+    def _latex(self, printer):
+        return r"\ell_t'\!\left(%s\right)" % printer._print(self.args[0])
+
+
+class step_loss(sympy.Function):
+    """A generic step loss ℓ_t(h_t) = L_t (through the logits s_t = h_t w_yh + b_y)."""
+
+    def fdiff(self, argindex=1):
+        return step_loss_prime(self.args[0])
+
+    def _latex(self, printer):
+        return r"\ell_t\!\left(%s\right)" % printer._print(self.args[0])
+
+
+class later_loss_dh(sympy.Function):
+    """Φ_h, the (undefined) partial of :class:`later_loss` in its first argument h_{t+1}."""
+
+    def _latex(self, printer):
+        return r"\Phi_h\!\left(%s\right)" % ", ".join(printer._print(a) for a in self.args)
+
+
+class later_loss_dc(sympy.Function):
+    """Φ_C, the (undefined) partial of :class:`later_loss` in its second argument C_{t+1}."""
+
+    def _latex(self, printer):
+        return r"\Phi_C\!\left(%s\right)" % ", ".join(printer._print(a) for a in self.args)
+
+
+class later_loss(sympy.Function):
+    """A generic Φ(h_{t+1}, C_{t+1}): all losses L_{t+1} + … + L_T as a function of the
+    state at step t + 1, its two entries taken as independent inputs (a restart there).
+
+    The later losses reach h_t and C_t only through (h_{t+1}, C_{t+1}), so this is exact.
+    Its partials are :class:`later_loss_dh` and :class:`later_loss_dc`.
+    """
+
+    nargs = 2
+
+    def fdiff(self, argindex=1):
+        return (later_loss_dh if argindex == 1 else later_loss_dc)(*self.args)
+
+    def _latex(self, printer):
+        return r"\Phi\!\left(%s\right)" % ", ".join(printer._print(a) for a in self.args)
+
+
+def _backward_symbols():
+    return {"h": sympy.Symbol("h_{t}", real=True), "c": sympy.Symbol("C_{t}", real=True),
+            "o": sympy.Symbol("o_{t}", real=True), "x": sympy.Symbol("x_{t+1}", real=True),
+            "G": sympy.Symbol("G_{t}", real=True),
+            "dh_next": sympy.Symbol(r"\delta^{h}_{t+1}", real=True),
+            "dc_next": sympy.Symbol(r"\delta^{C}_{t+1}", real=True)}
+
+
+def backward_step_direct(p: dict | None = None) -> dict:
+    """sympy's own δ^h_t and δ^C_t for one step of the scalar LSTM (H = n_in = 1).
+
+    The loss is written L = ℓ_t(h_t) + Φ(h_{t+1}, C_{t+1}) + (terms free of h_t, C_t),
+    with (h_{t+1}, C_{t+1}) = step t + 1 of :func:`lstm_step` from (h_t, C_t) and
+    ℓ_t, Φ undefined functions (:class:`step_loss`, :class:`later_loss`).  sympy then
+    differentiates:
+
+    * ``"dh"``: δ^h_t = ∂L/∂h_t with C_t fixed (h_t is a node of its own: it feeds
+      s_t and the four gates of step t + 1, while C_t lies upstream of it);
+    * ``"dc"``: δ^C_t = ∂L/∂C_t with h_t = o_t τ(C_t) recomputed, o_t a fixed symbol
+      (o_t is computed from h_{t−1}, upstream of C_t).
+
+    Afterwards the values of the undefined derivatives are named:
+    ℓ_t′(h_t) → G_t, Φ_h → δ^h_{t+1}, and Φ_C → δ^C_{t+1} − δ^h_{t+1} o_{t+1} τ′(C_{t+1})
+    (δ^C_{t+1} counts the path C_{t+1} → h_{t+1} as well; Φ_C is the rest).  These
+    are values at the point, not functions of h_t, and any pair (δ^h_{t+1}, δ^C_{t+1})
+    is possible, so both results are expressions in the free symbols
+    δ^h_{t+1}, δ^C_{t+1}, G_t and the quantities of steps t and t + 1.
+
+    Returns ``{"dh", "dc", "step", "symbols"}``: ``step`` is the :func:`lstm_step`
+    dict of step t + 1 (at the free node h_t), ``symbols`` has ``h, c, o, x, G,
+    dh_next, dc_next`` (h_t, C_t, o_t, x_{t+1}, G_t, δ^h_{t+1}, δ^C_{t+1}).
+    """
+    p = scalar_lstm_params() if p is None else p
+    s = _backward_symbols()
+    h, c, o = s["h"], s["c"], s["o"]
+    step = lstm_step(p, s["x"], h, c)                       # step t + 1
+    L = step_loss(h) + later_loss(step["h"], step["c"])
+    a, b = sympy.Dummy("a"), sympy.Dummy("b")
+
+    def name_values(expr, o_next):
+        return (expr.replace(step_loss_prime, sympy.Lambda(a, s["G"]))
+                    .replace(later_loss_dh, sympy.Lambda((a, b), s["dh_next"]))
+                    .replace(later_loss_dc, sympy.Lambda(
+                        (a, b), s["dc_next"] - s["dh_next"] * o_next * tau_prime(b))))
+
+    dh = name_values(sympy.diff(L, h), step["o"])
+    on_c = {h: o * tau(c)}                                  # h_t = o_t τ(C_t), o_t fixed
+    dc = name_values(sympy.diff(L.subs(on_c), c), step["o"].subs(on_c))
+    return {"dh": dh, "dc": dc, "step": step, "symbols": s}
+
+
+def backward_step_formula(p: dict, step: dict, symbols: dict) -> dict:
+    """The chapter's hand-derived recursion for one step, scalar case.
+
+    With σ'_g = σ'(z^g_{t+1}) and the error signals of step t + 1 as free symbols,
+
+        Δ^f_{t+1} = δ^C_{t+1} C_t σ'_f,          Δ^i_{t+1} = δ^C_{t+1} C̃_{t+1} σ'_i,
+        Δ^o_{t+1} = δ^h_{t+1} τ(C_{t+1}) σ'_o,   Δ^c_{t+1} = δ^C_{t+1} i_{t+1} τ'(z^c_{t+1}),
+        δ^h_t = G_t + Σ_g Δ^g_{t+1} w_hg,
+        δ^C_t = δ^C_{t+1} f_{t+1} + δ^h_t o_t τ'(C_t).
+
+    ``step`` and ``symbols`` come from :func:`backward_step_direct`.  Returns
+    ``{"dh", "dc", "Delta"}``; ``dh`` is at the free node h_t, ``dc`` (and the
+    ``dh`` inside it) at h_t = o_t τ(C_t), as in :func:`backward_step_direct`;
+    ``Delta`` maps the gate letters f, i, o, c to Δ^g_{t+1} (at the free node h_t).
+    """
+    s = symbols
+    c, dh1, dc1 = s["c"], s["dh_next"], s["dc_next"]
+    Delta = {"f": dc1 * c * sigma_prime(step["z_f"]),
+             "i": dc1 * step["cc"] * sigma_prime(step["z_i"]),
+             "o": dh1 * tau(step["c"]) * sigma_prime(step["z_o"]),
+             "c": dc1 * step["i"] * tau_prime(step["z_c"])}
+    dh = s["G"] + sum(Delta[g] * p[f"W_h{g}"] for g in "fioc")
+    dc = (dc1 * step["f"] + dh * s["o"] * tau_prime(c)).subs(s["h"], s["o"] * tau(c))
+    return {"dh": dh, "dc": dc, "Delta": Delta}
+
+
+class _psi_display(sympy.Function):
+    def _latex(self, printer):
+        return r"\psi\!\left(%s\right)" % printer._print(self.args[0])
+
+
+class _psi_prime_display(sympy.Function):
+    def _latex(self, printer):
+        return r"\psi'\!\left(%s\right)" % printer._print(self.args[0])
+
+
+def latex_psi(expr) -> str:
+    """LaTeX of ``expr`` with the squashing function printed as ψ, the book's letter.
+
+    Display only: τ and τ′ (the classes :class:`tau`, :class:`tau_prime`) are swapped
+    for look-alike functions printed ψ and ψ′ in a copy; ``expr`` is unchanged.
+    """
+    return sympy.latex(sympy.sympify(expr).replace(tau, _psi_display)
+                       .replace(tau_prime, _psi_prime_display))
+
+
+__all__ += ["step_loss", "step_loss_prime", "later_loss", "later_loss_dh", "later_loss_dc",
+            "backward_step_direct", "backward_step_formula", "latex_psi"]

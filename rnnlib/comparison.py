@@ -68,7 +68,8 @@ def flow_curves(forget_bias: float = 0.0, gain: float = 1.0, *, T: int = FLOW_T,
     Returns a dict with ``k`` (0..T) and, each of length T + 1 and equal to 1 at
     k = T: ``rnn_h`` = ‖∂L_T/∂h_k‖ (:func:`rnnlib.signals.gradient_flow`),
     ``lstm_h`` = ‖∂L_T/∂h_k‖ (C_k fixed) and ``lstm_c`` = ‖∂L_T/∂C_k‖ (relative to
-    ‖∂L_T/∂C_T‖), plus ``f_mean``, the LSTM's average forget gate.
+    ‖∂L_T/∂C_T‖), plus ``f_mean``, the LSTM's average forget gate, and ``rnn_norm``,
+    ‖W_hh‖₂ of the vanilla RNN (gain included).
     """
     gain = check_real("gain", gain, lo=0.0, lo_open=True)
     prob = random_problem(T, 1, FLOW_N_IN, H, 1, seed=seed, param_seed=seed + 1, loss="mse",
@@ -82,4 +83,5 @@ def flow_curves(forget_bias: float = 0.0, gain: float = 1.0, *, T: int = FLOW_T,
     lstm_h = np.linalg.norm(sig["h"][:, 0], axis=1)
     lstm_c = np.linalg.norm(sig["c"][:, 0], axis=1)
     return {"k": np.arange(T + 1), "rnn_h": rnn_h / rnn_h[T], "lstm_h": lstm_h / lstm_h[T],
-            "lstm_c": lstm_c / lstm_c[T], "f_mean": float(lc.f.mean())}
+            "lstm_c": lstm_c / lstm_c[T], "f_mean": float(lc.f.mean()),
+            "rnn_norm": float(np.linalg.norm(vp["W_hh"], 2))}

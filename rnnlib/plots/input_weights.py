@@ -14,7 +14,10 @@ from ..problems import scaled_problem
 from ..terms import step_contributions
 from .style import activation_control, keep, live, new_figure, parts, sweep_animation
 
-__all__ = ["draw_step_contributions", "widget", "animation"]
+#: The values of ‖W_hh‖₂ that :func:`animation` sweeps by default (its frames).
+ANIMATION_SCALES = np.round(np.linspace(0.2, 2.2, 9), 2)
+
+__all__ = ["ANIMATION_SCALES", "draw_step_contributions", "widget", "animation"]
 
 
 def draw_step_contributions(scale: float = 1.0, activation: str = "tanh", T: int = 12,
@@ -64,13 +67,22 @@ def widget():
 
 
 def animation(scales=None):
-    """:func:`draw_step_contributions` with ‖W_hh‖₂ swept over ``scales`` (tanh, T = 12, loss at T only)."""
-    scales = np.round(np.linspace(0.2, 2.2, 9), 2) if scales is None else np.asarray(scales, dtype=float)
+    """:func:`draw_step_contributions` with ‖W_hh‖₂ swept over ``scales`` (tanh, T = 12, loss at T only).
+
+    The alt text quotes, from the same bars, how many orders of magnitude the first
+    frame spans and how level the frames with ‖W_hh‖₂ ≥ 1.2 are.
+    """
+    scales = ANIMATION_SCALES if scales is None else np.asarray(scales, dtype=float)
+    bars = [step_contributions(*scaled_problem(12, scale=float(s), last_only=True), "W_xh") for s in scales]
+    decades = -np.log10(bars[0][0] / bars[0][-1])
+    level = [b.max() / b.min() for s, b in zip(scales, bars) if s >= 1.2]
+    tail = (f"; from 1.2 on, the tallest and the shortest bar of a frame differ by at most a factor of "
+            f"{max(level):.0f}." if level else ".")
     return sweep_animation(
         draw_step_contributions, scales, name="scale",
         alt="Bar chart of log10 of the norm of X_k transpose Delta_k for input steps k = 1 to 12, with the "
             f"loss at step 12 only, redrawn as the spectral norm of W_hh grows from {scales[0]:g} to "
-            f"{scales[-1]:g}. At the smallest norm the bars fall by many orders of magnitude from step 12 "
-            "back to step 1; at the largest they are nearly level.",
+            f"{scales[-1]:g}. At {scales[0]:g} the bars fall by about {decades:.0f} orders of magnitude from "
+            "step 12 back to step 1" + tail,
         caption=f"Swept parameter: the spectral norm ‖W_hh‖₂ from {scales[0]:g} to {scales[-1]:g} "
                 "(tanh, T = 12, loss at the last step only)")

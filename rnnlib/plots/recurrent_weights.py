@@ -17,7 +17,10 @@ from ..terms import lag_norms, term_contributions
 from ..truncation import kept_by_truncation
 from .style import activation_control, keep, live, log_heatmap, log_heatmap_data, new_figure, parts, sweep_animation
 
-__all__ = ["draw_contributions", "draw_truncation_grid", "widget", "animation"]
+#: The values of ‖W_hh‖₂ that :func:`animation` sweeps by default (its frames).
+ANIMATION_SCALES = np.round(np.linspace(0.4, 2.4, 9), 2)
+
+__all__ = ["ANIMATION_SCALES", "draw_contributions", "draw_truncation_grid", "widget", "animation"]
 
 
 def draw_contributions(scale: float = 1.0, activation: str = "tanh", key: str = "W_hh",
@@ -115,7 +118,7 @@ def widget():
 
 def animation(scales=None):
     """:func:`draw_contributions` with ‖W_hh‖₂ swept over ``scales`` (tanh, T = 12, h_0 = 0)."""
-    scales = np.round(np.linspace(0.4, 2.4, 9), 2) if scales is None else np.asarray(scales, dtype=float)
+    scales = ANIMATION_SCALES if scales is None else np.asarray(scales, dtype=float)
     return sweep_animation(
         draw_contributions, scales, name="scale",
         alt="Heat map of the log10 norm of each (t, k) term of dL/dW_hh for T = 12 and tanh, with a plot of "

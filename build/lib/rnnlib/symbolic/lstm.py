@@ -21,7 +21,7 @@ import sympy
 from .network import SIGMOID
 
 __all__ = [
-    "sigma", "psi", "sigma_prime", "psi_prime", "scalar_lstm_params", "lstm_step",
+    "undefined_function", "sigma", "psi", "sigma_prime", "psi_prime", "scalar_lstm_params", "lstm_step",
     "cell_jacobian_direct", "dC_dh_prev", "four_term_formula", "one_step_factor",
     "missing_path_two_steps", "state_jacobian_symbolic",
     "cells_from", "substitute_lstm", "readable",
@@ -30,38 +30,27 @@ __all__ = [
 ]
 
 
-class sigma_prime(sympy.Function):
-    """σ′, the (undefined) derivative of the gate nonlinearity."""
+def undefined_function(name: str, latex: str, doc: str, derivatives=(), nargs: int = 1):
+    """A sympy function with no formula, printed as ``latex``, for generic proofs.
 
-    def _latex(self, printer):
-        return r"\sigma'\!\left(%s\right)" % printer._print(self.args[0])
-
-
-class psi_prime(sympy.Function):
-    """ψ′, the (undefined) derivative of the squashing function."""
-
-    def _latex(self, printer):
-        return r"\psi'\!\left(%s\right)" % printer._print(self.args[0])
-
-
-class sigma(sympy.Function):
-    """A generic gate nonlinearity σ with derivative :class:`sigma_prime`."""
-
-    def fdiff(self, argindex=1):
-        return sigma_prime(self.args[0])
-
-    def _latex(self, printer):
-        return r"\sigma\!\left(%s\right)" % printer._print(self.args[0])
+    ``derivatives`` lists, per argument, the undefined function that stands for
+    the partial derivative (empty: sympy keeps ``Derivative`` objects).  An
+    identity proved with such functions holds for every differentiable choice.
+    """
+    body = {"__doc__": doc, "nargs": nargs,
+            "_latex": lambda self, printer: r"%s\!\left(%s\right)" % (
+                latex, ", ".join(printer._print(a) for a in self.args))}
+    if derivatives:
+        body["fdiff"] = lambda self, argindex=1: derivatives[argindex - 1](*self.args)
+    return type(name, (sympy.Function,), body)
 
 
-class psi(sympy.Function):
-    """A generic squashing function ψ (tanh in the LSTM) with derivative :class:`psi_prime`."""
-
-    def fdiff(self, argindex=1):
-        return psi_prime(self.args[0])
-
-    def _latex(self, printer):
-        return r"\psi\!\left(%s\right)" % printer._print(self.args[0])
+sigma_prime = undefined_function("sigma_prime", r"\sigma'", "σ′, the (undefined) derivative of the gate nonlinearity.")
+psi_prime = undefined_function("psi_prime", r"\psi'", "ψ′, the (undefined) derivative of the squashing function.")
+sigma = undefined_function("sigma", r"\sigma", "A generic gate nonlinearity σ with derivative σ′.",
+                           (sigma_prime,))
+psi = undefined_function("psi", r"\psi", "A generic squashing function ψ (tanh in the LSTM) with derivative ψ′.",
+                         (psi_prime,))
 
 
 def scalar_lstm_params() -> dict:
@@ -210,52 +199,21 @@ def readable(expr, labelled_steps):
 # full"), with the generic σ and ψ above.
 # ---------------------------------------------------------------------------
 
-class step_loss_prime(sympy.Function):
-    """ℓ_t′, the (undefined) derivative of the step loss ℓ_t(h_t); it plays G_t = ∂L_t/∂h_t."""
-
-    def _latex(self, printer):
-        return r"\ell_t'\!\left(%s\right)" % printer._print(self.args[0])
-
-
-class step_loss(sympy.Function):
-    """A generic step loss ℓ_t(h_t) = L_t (through the logits s_t = h_t w_yh + b_y)."""
-
-    def fdiff(self, argindex=1):
-        return step_loss_prime(self.args[0])
-
-    def _latex(self, printer):
-        return r"\ell_t\!\left(%s\right)" % printer._print(self.args[0])
-
-
-class later_loss_dh(sympy.Function):
-    """Φ_h, the (undefined) partial of :class:`later_loss` in its first argument h_{t+1}."""
-
-    def _latex(self, printer):
-        return r"\Phi_h\!\left(%s\right)" % ", ".join(printer._print(a) for a in self.args)
-
-
-class later_loss_dc(sympy.Function):
-    """Φ_C, the (undefined) partial of :class:`later_loss` in its second argument C_{t+1}."""
-
-    def _latex(self, printer):
-        return r"\Phi_C\!\left(%s\right)" % ", ".join(printer._print(a) for a in self.args)
-
-
-class later_loss(sympy.Function):
-    """A generic Φ(h_{t+1}, C_{t+1}): all losses L_{t+1} + … + L_T as a function of the
-    state at step t + 1, its two entries taken as independent inputs (a restart there).
-
-    The later losses reach h_t and C_t only through (h_{t+1}, C_{t+1}), so this is exact.
-    Its partials are :class:`later_loss_dh` and :class:`later_loss_dc`.
-    """
-
-    nargs = 2
-
-    def fdiff(self, argindex=1):
-        return (later_loss_dh if argindex == 1 else later_loss_dc)(*self.args)
-
-    def _latex(self, printer):
-        return r"\Phi\!\left(%s\right)" % ", ".join(printer._print(a) for a in self.args)
+step_loss_prime = undefined_function(
+    "step_loss_prime", r"\ell_t'", "ℓ_t′, the (undefined) derivative of the step loss; it plays G_t = ∂L_t/∂h_t.")
+step_loss = undefined_function(
+    "step_loss", r"\ell_t", "A generic step loss ℓ_t(h_t) = L_t (through the logits s_t = h_t w_yh + b_y).",
+    (step_loss_prime,))
+later_loss_dh = undefined_function(
+    "later_loss_dh", r"\Phi_h", "Φ_h, the (undefined) partial of Φ in its first argument h_{t+1}.", nargs=2)
+later_loss_dc = undefined_function(
+    "later_loss_dc", r"\Phi_C", "Φ_C, the (undefined) partial of Φ in its second argument C_{t+1}.", nargs=2)
+later_loss = undefined_function(
+    "later_loss", r"\Phi",
+    "A generic Φ(h_{t+1}, C_{t+1}): all losses L_{t+1} + … + L_T as a function of the state at step "
+    "t + 1, its two entries taken as independent inputs (a restart there).  The later losses reach "
+    "h_t and C_t only through (h_{t+1}, C_{t+1}), so this is exact.",
+    (later_loss_dh, later_loss_dc), nargs=2)
 
 
 def _backward_symbols():

@@ -13,7 +13,7 @@ numbers (numpy only)
     (t, k) terms), :mod:`.truncation` (truncation and clipping masks and
     measures), :mod:`.clipping`, :mod:`.gradcheck`, :mod:`.problems` (the one
     seeded problem builder, the adding task), :mod:`.scalar_examples`,
-    :mod:`.lstm`, :mod:`.comparison`, :mod:`.training`, :mod:`.exercises`
+    :mod:`.lstm`, :mod:`.gru`, :mod:`.comparison`, :mod:`.training`, :mod:`.exercises`
 symbols (sympy, imported on demand)
     :mod:`.symbolic`
 figures (matplotlib and ipywidgets, imported on demand)
@@ -31,11 +31,12 @@ from .losses import log_softmax, softmax
 from .rnn import Cache, forward, init_params, per_step_losses
 from .rtrl import rtrl
 from .scalar_examples import pascanu_unit
+from .validation import NumericalOverflow
 
 __version__ = "0.2.0"
 
 __all__ = [
-    "GAMMA", "Cache", "bptt", "bptt_sum_of_products", "central_difference_error",
+    "GAMMA", "Cache", "NumericalOverflow", "bptt", "bptt_sum_of_products", "central_difference_error",
     "check_gradients", "clip_by_norm", "clip_by_value", "elementwise_rel_error", "forward",
     "global_norm", "init_params", "jacobian", "jacobian_product", "log_softmax", "lstm",
     "numerical_gradient", "pascanu_unit", "per_step_losses", "phi", "phi_prime_from_h",
@@ -44,9 +45,9 @@ __all__ = [
 
 #: Subpackages and modules imported on first attribute access (``rnnlib.plots`` …),
 #: so that ``import rnnlib`` stays light.
-_LAZY = ("activations", "bptt", "clipping", "comparison", "exercises", "gradcheck", "initialisation",
-         "jacobians", "losses", "plots", "problems", "rnn", "rtrl", "scalar_examples", "signals",
-         "symbolic", "terms", "training", "truncation", "validation")
+_LAZY = ("activations", "bptt", "clipping", "comparison", "exercises", "gradcheck", "gru",
+         "initialisation", "jacobians", "losses", "plots", "problems", "rnn", "rtrl", "scalar_examples",
+         "signals", "symbolic", "terms", "training", "truncation", "validation")
 
 
 def __getattr__(name):

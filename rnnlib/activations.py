@@ -14,7 +14,7 @@ import numpy as np
 
 from .validation import check_activation
 
-__all__ = ["phi", "phi_prime_from_h", "GAMMA", "gamma_h"]
+__all__ = ["phi", "phi_in_place", "phi_prime_from_h", "GAMMA", "gamma_h"]
 
 GAMMA = {"tanh": 1.0, "sigmoid": 0.25, "relu": 1.0, "linear": 1.0}
 
@@ -46,6 +46,25 @@ def phi(a: np.ndarray, activation: str, out: np.ndarray | None = None) -> np.nda
         return np.array(a, dtype=np.float64, copy=True)
     out[...] = a
     return out
+
+
+def _relu(a: np.ndarray, out: np.ndarray) -> np.ndarray:
+    return np.maximum(a, 0.0, out=out)
+
+
+#: φ as a function ``f(a, out)`` (writing φ(a) into ``out``), None for the identity.
+#: For tanh it is the ufunc itself, so that a loop pays no Python call around it.
+_INTO = {"tanh": np.tanh, "sigmoid": _sigmoid, "relu": _relu, "linear": None}
+
+
+def phi_in_place(activation: str):
+    """The function ``f(a, out)`` that writes φ(a) into ``out`` (``f(a, a)``: in place).
+
+    ``a`` and ``out`` are float64 arrays of one shape.  ``None`` for ``"linear"``
+    (nothing to do).  A forward loop looks it up once and calls it every step,
+    instead of dispatching on the name each time.
+    """
+    return _INTO[check_activation(activation)]
 
 
 def phi_prime_from_h(h: np.ndarray, activation: str, out: np.ndarray | None = None) -> np.ndarray:

@@ -12,19 +12,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from .validation import PARAM_KEYS, check_int, check_real, check_square, describe
+from .validation import PARAM_KEYS, check_int, check_real, check_seed, check_square
 
 __all__ = ["rng_from", "init_weights", "orthogonal", "scaled_identity", "with_spectral_radius",
            "params_with_W_hh"]
 
 
 def rng_from(seed, name: str = "seed") -> np.random.Generator:
-    """A generator from an integer seed >= 0 (not a bool), or ``seed`` itself if it is one."""
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"{name}: expected an integer >= 0 or a numpy Generator, got {describe(seed)}")
-    return np.random.default_rng(int(seed))
+    """A generator from an integer seed >= 0 (not a bool), or ``seed`` itself if it is one.
+
+    Every function of rnnlib that takes a seed turns it into a generator here,
+    so a bad seed (True, -1, 1.5, "0", None) is a ``ValueError`` naming ``name``
+    (:func:`rnnlib.validation.check_seed`).
+    """
+    seed = check_seed(seed, name)
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
 def init_weights(keys, n_in: int, n_hidden: int, n_out: int, *, seed=0) -> dict:
@@ -34,7 +36,9 @@ def init_weights(keys, n_in: int, n_hidden: int, n_out: int, *, seed=0) -> dict:
     ``b_*`` (H,), ``W_yh`` (H, n_out), ``b_y`` (n_out,).  The matrices are drawn
     one after the other in the order of ``keys`` from one generator, so a model's
     parameters are fixed by its key order and the seed.  fan_in is the number of
-    rows: N(0, 1/n_in) for W_x*, N(0, 1/H) for W_h* and W_yh.
+    rows: N(0, 1/n_in) for W_x*, N(0, 1/H) for W_h* and W_yh.  ``n_in``,
+    ``n_hidden`` and ``n_out`` are integers >= 1 and ``seed`` an integer >= 0
+    or a Generator (``ValueError`` naming the argument otherwise).
     """
     n_in = check_int("n_in", n_in, 1)
     H = check_int("n_hidden", n_hidden, 1)

@@ -8,13 +8,20 @@ that is J_t = diag(φ'(a_t)) W_hhᵀ — note the transpose (Arat (2019) writes 
 without).  Arrays are laid out per example as ``J[i, a, b] = ∂h_t[i, a] / ∂h_{t−1}[i, b]``,
 and products run in descending order, ∂h_t/∂h_k = J_t J_{t−1} ⋯ J_{k+1}.
 
-* one step and products — :func:`jacobian`, :func:`jacobian_product`,
-  :func:`jacobian_product_singular_values`, :func:`jacobian_norms_from`;
+* one step and products — :func:`jacobian`, :func:`one_step_jacobians`,
+  :func:`jacobian_product`, :func:`jacobian_product_singular_values`,
+  :func:`jacobian_norms_from`;
 * an independent check — :func:`run_from` (the network restarted from a given
   h_k) and :func:`numerical_jacobian_product` (central differences of it);
 * norms and the bound — :func:`spectral_norm` (γ_W = ‖W_hh‖₂),
   :func:`spectral_radius`, :func:`jacobian_bound` ((γ_W γ_h)^(t−k)),
   :func:`power_norms` (‖W^k‖₂).
+
+A product of many large Jacobians can overflow (that is the exploding-gradient
+problem, made literal): the products raise
+:class:`rnnlib.validation.NumericalOverflow` (a ``FloatingPointError``) naming
+the step of the factor at which the product stopped being finite, instead of
+returning inf or NaN.
 """
 from __future__ import annotations
 
@@ -22,10 +29,19 @@ import numpy as np
 
 from .activations import gamma_h, phi_prime_from_h
 from .rnn import check_cache, forward
-from .validation import as_float_array, check_int, check_params, check_real, check_shape, check_square, check_time_index
+from .validation import (
+    as_float_array,
+    check_finite_result,
+    check_int,
+    check_params,
+    check_real,
+    check_shape,
+    check_square,
+    check_time_index,
+)
 
 __all__ = [
-    "jacobian", "jacobian_product", "jacobian_product_singular_values", "jacobian_norms_from",
+    "jacobian", "one_step_jacobians", "jacobian_product", "jacobian_product_singular_values", "jacobian_norms_from",
     "run_from", "numerical_jacobian_product",
     "spectral_norm", "spectral_radius", "jacobian_bound", "power_norms",
 ]
@@ -36,14 +52,38 @@ def jacobian(params, cache, t: int) -> np.ndarray:
     p = check_params(params)
     cache = check_cache(cache, p)
     t = check_time_index("t", t, 1, cache.T)
+    return _jacobian(p, cache, t)
+
+
+def _jacobian(p, cache, t):
+    """:func:`jacobian` on checked arguments."""
     dphi = phi_prime_from_h(cache.h[t], cache.activation)          # (m, H)
     return dphi[:, :, None] * p["W_hh"].T[None, :, :]
+
+
+def one_step_jacobians(params, cache) -> np.ndarray:
+    """Every one-step Jacobian at once: J_t = ∂h_t/∂h_{t−1} at index t − 1, shape (T, m, H, H).
+
+    The same layout as :func:`jacobian`, [t−1, i, a, b] = ∂h_t[i, a] / ∂h_{t−1}[i, b].
+    """
+    p = check_params(params)
+    cache = check_cache(cache, p)
+    dphi = phi_prime_from_h(cache.h[1:], cache.activation)         # (T, m, H)
+    return dphi[..., None] * p["W_hh"].T
+
+
+def _check_product(P, t, k, j):
+    """Raise NumericalOverflow if the partial product J_t ⋯ J_j stopped being finite."""
+    check_finite_result("∂h_t/∂h_k", P, where=f"Jacobian product J_{t} ⋯ J_{k + 1}", step=j,
+                        detail=f" after the factor J_{j} (the product explodes)")
 
 
 def jacobian_product(params, cache, t: int, k: int) -> np.ndarray:
     """∂h_t/∂h_k = J_t J_{t−1} ⋯ J_{k+1}, shape (m, H, H), for 0 ≤ k ≤ t ≤ T.
 
-    The product has t − k factors; for k = t it is the identity.
+    The product has t − k factors; for k = t it is the identity.  If it
+    overflows, :class:`rnnlib.validation.NumericalOverflow` names the step j of
+    the factor J_j after which it is no longer finite.
     """
     p = check_params(params)
     cache = check_cache(cache, p)
@@ -51,8 +91,10 @@ def jacobian_product(params, cache, t: int, k: int) -> np.ndarray:
     k = check_time_index("k", k, 0, t)
     m, H = cache.m, p["W_hh"].shape[0]
     P = np.broadcast_to(np.eye(H), (m, H, H)).copy()
-    for j in range(t, k, -1):              # multiply on the right: P ← P · J_j
-        P = P @ jacobian(p, cache, j)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for j in range(t, k, -1):          # multiply on the right: P ← P · J_j
+            P = P @ _jacobian(p, cache, j)
+            _check_product(P, t, k, j)
     return P
 
 
@@ -72,10 +114,12 @@ def jacobian_product_singular_values(params, cache, t: int, *, example: int = 0)
     out = np.empty((t + 1, H))
     P = np.eye(H)
     out[t] = 1.0
-    for j in range(t, 0, -1):
-        dphi = phi_prime_from_h(cache.h[j, i], cache.activation)
-        P = P @ (dphi[:, None] * W_T)               # P ← P · J_j, now ∂h_t/∂h_{j−1}
-        out[j - 1] = np.linalg.svd(P, compute_uv=False)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for j in range(t, 0, -1):
+            dphi = phi_prime_from_h(cache.h[j, i], cache.activation)
+            P = P @ (dphi[:, None] * W_T)           # P ← P · J_j, now ∂h_t/∂h_{j−1}
+            _check_product(P, t, 0, j)
+            out[j - 1] = np.linalg.svd(P, compute_uv=False)
     return out
 
 
@@ -93,9 +137,11 @@ def jacobian_norms_from(params, cache, k: int = 0, *, example: int = 0) -> np.nd
     P = np.eye(W_T.shape[0])
     out = np.empty(cache.T - k + 1)
     out[0] = 1.0
-    for t in range(k + 1, cache.T + 1):
-        P = (phi_prime_from_h(cache.h[t, i], cache.activation)[:, None] * W_T) @ P
-        out[t - k] = np.linalg.norm(P, 2)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(k + 1, cache.T + 1):
+            P = (phi_prime_from_h(cache.h[t, i], cache.activation)[:, None] * W_T) @ P
+            _check_product(P, t, k, t)
+            out[t - k] = np.linalg.norm(P, 2)
     return out
 
 
@@ -166,13 +212,15 @@ def jacobian_bound(W_hh, activation: str, lags) -> np.ndarray:
 
     γ_W = ‖W_hh‖₂ (:func:`spectral_norm`) and γ_h = sup|φ'|
     (:func:`rnnlib.activations.gamma_h`).  ``lags`` is an integer or an array of
-    non-negative integers; the result has its shape.
+    non-negative integers; the result has its shape.  A bound beyond the float64
+    range is inf (it then says nothing), never NaN.
     """
-    g = float(np.linalg.norm(check_square("W_hh", W_hh), 2)) * gamma_h(activation)
+    g = spectral_norm(check_square("W_hh", W_hh)) * gamma_h(activation)
     n = np.asarray(lags)
     if not np.issubdtype(n.dtype, np.integer) or np.any(n < 0):
         raise ValueError(f"lags: expected non-negative integers, got {lags!r}"[:160])
-    return np.power(g, n.astype(np.float64))
+    with np.errstate(over="ignore"):
+        return np.power(g, n.astype(np.float64))
 
 
 def power_norms(W, K: int) -> np.ndarray:
@@ -185,7 +233,9 @@ def power_norms(W, K: int) -> np.ndarray:
     K = check_int("K", K, 0)
     out = np.empty(K + 1)
     P = np.eye(W.shape[0])
-    for k in range(K + 1):
-        out[k] = np.linalg.norm(P, 2)
-        P = P @ W
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(K + 1):
+            check_finite_result("W^k", P, where="matrix power", step=k)
+            out[k] = np.linalg.norm(P, 2)
+            P = P @ W
     return out

@@ -29,7 +29,8 @@ import numpy as np
 
 from .initialisation import rng_from
 from .rnn import forward, init_params
-from .validation import check_activation, check_choice, check_int, check_loss, check_real, check_square
+from .validation import (check_activation, check_choice, check_int, check_loss, check_real, check_seed,
+                         check_square)
 
 __all__ = ["Problem", "random_problem", "scaled_problem", "adding_problem", "ADDING_BASELINE_MSE"]
 
@@ -74,8 +75,10 @@ def random_problem(T: int, m: int = 1, n_in: int = 3, H: int = 6, n_out: int = 4
     Parameters
     ----------
     T, m, n_in, H, n_out : sequence length, batch size and layer sizes.
-    seed : seed of the data generator (and of the parameters unless ``param_seed``).
-    param_seed : seed for :func:`rnnlib.init_params`; default ``seed``.
+    seed : seed of the data generator (and of the parameters unless ``param_seed``):
+        an integer >= 0 or a ``numpy.random.Generator``.
+    param_seed : seed for :func:`rnnlib.init_params`; default ``seed``.  A bad
+        seed is a ValueError naming ``seed`` or ``param_seed``.
     recurrent : None (keep init_params' W_hh) or ``recurrent(rng) -> (H, H)`` drawn first.
     activation, loss : as for :func:`rnnlib.forward`.
     h0_scale : standard deviation of a random h_0; 0 gives h_0 = 0.
@@ -89,6 +92,8 @@ def random_problem(T: int, m: int = 1, n_in: int = 3, H: int = 6, n_out: int = 4
     loss = check_loss(loss)
     h0_scale = check_real("h0_scale", h0_scale, lo=0.0)
     rng = rng_from(seed)
+    if param_seed is not None:
+        check_seed(param_seed, "param_seed")
     params = init_params(n_in, H, n_out, seed=seed if param_seed is None else param_seed)
     if recurrent is not None:
         W = check_square("W_hh", recurrent(rng))
@@ -173,6 +178,7 @@ def scaled_problem(T: int = 12, *, H: int = 6, n_in: int = 3, n_out: int = 4, m:
     """
     from .initialisation import orthogonal
 
+    seed = check_int("seed", seed, 0)
     scale = check_real("scale", scale, lo=0.0, lo_open=True)
     prob = random_problem(T, m, n_in, H, n_out, seed=seed, param_seed=seed + 1,
                           recurrent=lambda rng: orthogonal(H, gain=scale, seed=rng),

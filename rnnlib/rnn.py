@@ -17,17 +17,26 @@ a time, which costs one extra output matmul and gives identical gradients.
 """
 from __future__ import annotations
 
+import math
+import sys
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .activations import phi
+from .activations import phi_in_place
 from .initialisation import init_weights
-from .losses import loss_and_dlogits
+from .losses import checked_loss_and_dlogits, loss_and_dlogits
 from .validation import (
+    ACTIVATIONS,
     PARAM_KEYS,
+    cache_array,
+    cache_flag,
+    cache_outputs,
     check_activation,
     check_bool,
+    check_cache_core,
+    check_finite_steps,
     check_inputs_X,
     check_loss,
     check_params,
@@ -37,12 +46,42 @@ from .validation import (
 )
 
 __all__ = ["Cache", "CacheShape", "check_cache", "preactivations", "init_params", "forward", "output_layer", "time_blocks",
-           "logit_errors", "per_step_losses", "BLOCK_FLOATS"]
+           "logit_errors", "per_step_losses", "BLOCK_FLOATS", "recycled", "RECYCLE_BYTES"]
 
 #: Work on the output layer and the loss is done a block of steps at a time,
 #: with about this many floats per (steps × m × width) block, so temporaries
 #: stay small however long the sequence is.
 BLOCK_FLOATS = 1 << 18
+
+
+#: The largest result array (bytes) that :func:`recycled` takes from a cache that no
+#: longer exists; larger arrays always get fresh memory (and are not kept afterwards).
+RECYCLE_BYTES = 1 << 25
+
+_recycle = threading.local()
+
+
+def recycled(name: str, shape: tuple) -> np.ndarray:
+    """An uninitialised float64 array of ``shape`` for a result (a cache field), like ``np.empty``.
+
+    Memory of a cache that no longer exists is reused.  Each thread keeps, per
+    ``name``, the last buffer of at most :data:`RECYCLE_BYTES` that it handed
+    out; when no array refers to it any more (its reference count says so), the
+    next call hands the same memory out again instead of asking the operating
+    system for fresh pages, whose first touch (a page fault per 4 KB) can cost
+    as much as a small forward pass.  A buffer that any array still uses is
+    never handed out again, so two live caches never share memory; a training
+    loop that drops each cache before the next forward pass reuses one.
+    """
+    size = math.prod(shape)
+    if size * 8 > RECYCLE_BYTES:
+        return np.empty(shape)
+    buf = getattr(_recycle, name, None)
+    # 3 references when nothing uses it: the thread's slot, ``buf`` and getrefcount's argument.
+    if buf is None or buf.size < size or sys.getrefcount(buf) > 3:
+        buf = np.empty(max(size, 1))
+        setattr(_recycle, name, buf)
+    return buf[:size].reshape(shape)
 
 
 def time_blocks(T: int, m: int, width: int) -> list[tuple[int, int]]:
@@ -120,38 +159,73 @@ def init_params(n_in: int, n_hidden: int, n_out: int, *, seed=0) -> dict:
 
 
 def check_cache(cache, params: dict | None = None) -> Cache:
-    """``cache`` must be the :class:`Cache` of :func:`forward` for parameters of ``params``' sizes.
+    """``cache`` must be the :class:`Cache` of :func:`forward`, for parameters of ``params``' sizes.
 
-    ``params`` (already checked) is compared with the cache's arrays: the sizes
-    n_in, H and n_out must match, or the message names ``cache``.  A lean cache
-    is accepted: every backward function recomputes what it lacks
+    Checked, cheaply (one vectorised reduction per array, no loop over steps):
+    the type and shape of every field (X (T, m, n_in), h (T+1, m, H), o and dO
+    (T, m, n_out) or both None for a lean cache, Y, loss_mask (T, m)); the
+    choices ``activation`` and ``loss_name``; the flags; the finiteness of what
+    the backward pass reads (X, h, dO, and for a lean cache the labels' range
+    and the counted targets);
+    and, when ``params`` (already checked) is given, that n_in, H and n_out
+    agree with the cache.  Every message names ``cache``.  A lean cache is
+    accepted: every backward function recomputes what it lacks
     (:func:`logit_errors`).
     """
     if not isinstance(cache, Cache):
         raise ValueError(f"cache: expected the Cache returned by rnnlib.forward, got {describe(cache)}")
-    if params is not None:
-        n_in, H = params["W_xh"].shape
-        n_out = params["W_yh"].shape[1]
-        T, m = cache.X.shape[:2]
-        if cache.X.shape[2] != n_in or cache.h.shape != (T + 1, m, H):
-            raise ValueError(f"cache: expected a cache of a network with n_in = {n_in} and H = {H} "
-                             f"(X of shape (T, m, {n_in}), h of shape (T+1, m, {H})), got X of shape "
-                             f"{cache.X.shape} and h of shape {cache.h.shape}")
-        if cache.dO is not None and cache.dO.shape != (T, m, n_out):
-            raise ValueError(f"cache: expected dO of shape ({T}, {m}, {n_out}) for n_out = {n_out}, "
-                             f"got shape {cache.dO.shape}")
+    sizes = None if params is None else params["W_xh"].shape
+    T, m, H = check_cache_core(cache, sizes)
+    if not isinstance(cache.activation, str) or cache.activation not in ACTIVATIONS:
+        raise ValueError(f"cache: expected cache.activation to be one of "
+                         f"{', '.join(map(repr, ACTIVATIONS))}, got {describe(cache.activation)}")
+    lean = cache_flag(cache, "lean")
+    if lean and (cache.o is not None or cache.dO is not None):
+        raise ValueError(f"cache: expected cache.o and cache.dO to be None in a lean cache, "
+                         f"got {describe(cache.o)} and {describe(cache.dO)}")
+    n_out = None if params is None else params["W_yh"].shape[1]
+    if not lean:
+        n_out = cache_outputs(cache, T, m, n_out)
+    _check_cache_targets(cache, T, m, n_out, required=lean)
     return cache
+
+
+def _check_cache_targets(cache, T: int, m: int, n_out: int | None, *, required: bool) -> None:
+    """``cache.Y``: labels (T, m) or targets (T, m, n_out).
+
+    When ``required`` (a lean cache, whose backward pass reads Y) the labels
+    must also lie in [0, n_out) and the counted targets be finite.
+    """
+    Y = cache.Y
+    if Y is None and not required:
+        return
+    if cache.loss_name == "softmax_ce":
+        if (not isinstance(Y, np.ndarray) or not np.issubdtype(Y.dtype, np.integer)
+                or Y.shape != (T, m)):
+            raise ValueError(f"cache: expected cache.Y to be integer labels of shape ({T}, {m}), "
+                             f"got {describe(Y)}")
+        if required and n_out is not None and (Y.min() < 0 or Y.max() >= n_out):
+            raise ValueError(f"cache: expected labels in cache.Y in [0, {n_out - 1}], "
+                             f"got labels from {Y.min()} to {Y.max()}")
+        return
+    if n_out is None:
+        n_out = Y.shape[2] if isinstance(Y, np.ndarray) and Y.ndim == 3 else 1
+    counted = (cache.weights() != 0)[..., None] if required else None
+    cache_array(cache, "Y", (T, m, n_out), "(T, m, n_out)", finite=required,
+                allow_nan_where=None if counted is None else ~counted)
 
 
 def _check_inputs(params, X, Y, h0, activation, loss, loss_mask):
     """Validate and convert every argument of :func:`forward`."""
     check_activation(activation)
     check_loss(loss)
-    p = check_params(params, PARAM_KEYS)
+    p = check_params(params, PARAM_KEYS, copy=False)      # read only: no copies needed
     n_in, H = p["W_xh"].shape
-    X, Yc, mask = check_sequence(X, Y, loss, loss_mask, n_in, p["W_yh"].shape[1])
+    X, Yc, mask = check_sequence(X, Y, loss, loss_mask, n_in, p["W_yh"].shape[1], copy_X=False)
     h0a = check_state("h0", h0, X.shape[1], H)
-    return p, X, Yc, h0a, mask
+    Xc = recycled("X", X.shape)                     # the cache's private copy of X
+    np.copyto(Xc, X)
+    return p, Xc, Yc, h0a, mask
 
 
 def forward(params, X, Y, *, h0=None, activation="tanh", loss="softmax_ce", loss_mask=None,
@@ -176,6 +250,20 @@ def forward(params, X, Y, *, h0=None, activation="tanh", loss="softmax_ce", loss
     -------
     loss : float, L = Σ_t (1/m) Σ_i mask[t, i] ℓ_t[i].
     cache : :class:`Cache` with ``cache.h`` of shape (T+1, m, H).
+
+    Raises
+    ------
+    ValueError
+        Bad input, naming the argument (GUIDE §4): wrong shapes; T = 0 or
+        m = 0 (``X``); H = 0 or n_out = 0 (the parameter); non-finite or complex
+        X, Y, h0, loss_mask or parameters; a missing or unknown parameter key;
+        an activation or loss that is not one of the strings above; labels out
+        of range; a negative loss_mask.
+    rnnlib.validation.NumericalOverflow
+        A ``FloatingPointError``: the inputs were finite but the pass
+        overflowed.  The message names the quantity (``h_t``, ``o_t``, ``L_t``,
+        ``L``) and the first step t at which it is not finite, for example a
+        linear RNN with W_hh = 1e3·I over 200 steps.
     """
     lean = check_bool("lean", lean)
     p, X, Y, h0a, mask = _check_inputs(params, X, Y, h0, activation, loss, loss_mask)
@@ -184,32 +272,50 @@ def forward(params, X, Y, *, h0=None, activation="tanh", loss="softmax_ce", loss
 
     # h[1:] first holds the hoisted input projection X_t W_xh + b_h for every t
     # (one matmul); step t then adds h_{t−1} W_hh and applies φ in place.
-    h = np.empty((T + 1, m, H))
+    h = recycled("h", (T + 1, m, H))
     h[0] = h0a
-    np.matmul(X.reshape(T * m, n_in), p["W_xh"], out=h[1:].reshape(T * m, H))
-    h[1:] += p["b_h"]
-    for t in range(1, T + 1):
-        h[t] += h[t - 1] @ p["W_hh"]                   # a_t
-        phi(h[t], activation, out=h[t])                # h_t = φ(a_t)
+    with np.errstate(over="ignore", invalid="ignore"):     # overflow is reported below, by step
+        np.matmul(X.reshape(T * m, n_in), p["W_xh"], out=h[1:].reshape(T * m, H))
+        h[1:] += p["b_h"]
+        _recur(h, p["W_hh"], phi_in_place(activation))
+        check_finite_steps("h_t", h, first_step=0, where="forward pass",
+                           hint=f" (the hidden state explodes; activation {activation!r})")
 
-    # Output layer and loss: one matmul per block of steps (a single block
-    # unless the sequence is long).
-    weights = mask / m
-    o = None if lean else np.empty((T, m, n_out))
-    dO = None if lean else np.empty((T, m, n_out))
-    L = 0.0
-    for s, e in time_blocks(T, m, max(H, n_out)):
-        o_b = output_layer(p, h[s + 1:e + 1], out=None if lean else o[s:e])
-        L_b, dO_b = loss_and_dlogits(o_b, Y[s:e], loss, weights[s:e])
-        L += L_b
-        if not lean:
-            dO[s:e] = dO_b
+        # Output layer and loss: one matmul per block of steps (a single block
+        # unless the sequence is long).
+        weights = mask / m
+        o = None if lean else recycled("o", (T, m, n_out))
+        dO = None if lean else recycled("dO", (T, m, n_out))
+        L = 0.0
+        for s, e in time_blocks(T, m, max(H, n_out)):
+            o_b = output_layer(p, h[s + 1:e + 1], out=None if lean else o[s:e])
+            L, _ = checked_loss_and_dlogits(o_b, Y[s:e], loss, weights[s:e], first_step=s + 1,
+                                            total=L, out=None if lean else dO[s:e])
     cache = Cache(
         X=X, h=h, o=o, dO=dO, loss=L, activation=activation, loss_name=loss,
         h0_given=h0 is not None, loss_mask=None if loss_mask is None else mask,
         Y=Y, lean=bool(lean),
     )
     return L, cache
+
+
+def _recur(h: np.ndarray, W_hh: np.ndarray, act) -> None:
+    """h_t = φ(a_t) in place for t = 1..T, where h[t] (T+1, m, H) holds the input part
+    X_t W_xh + b_h on entry and ``act`` is :func:`rnnlib.activations.phi_in_place`.
+
+    Per step: one product into a reused (m, H) buffer, one add, one φ; the rows
+    of h are taken as views once, so the loop does no indexing.  ``np.dot``
+    (one BLAS call) has less overhead per call than ``np.matmul`` for these
+    small products.
+    """
+    rows = list(h)
+    tmp = np.empty_like(rows[0])
+    dot = np.dot
+    for prev, row in zip(rows[:-1], rows[1:]):
+        dot(prev, W_hh, out=tmp)                   # h_{t−1} W_hh
+        row += tmp                                 # a_t
+        if act is not None:
+            act(row, row)                          # h_t = φ(a_t)
 
 
 def output_layer(p: dict, h: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -241,7 +347,10 @@ def logit_errors(params: dict, cache: Cache, s: int = 0, e: int | None = None) -
 
     Mask and 1/m included.  Read from a default cache, recomputed from h_t for a
     lean one (``forward(..., lean=True)``), so that every function built on it
-    works on both kinds of cache.  ``params`` must be checked already.
+    works on both kinds of cache.  A building block on *checked* arguments
+    (``params`` from :func:`rnnlib.validation.check_params`, ``cache`` from
+    :func:`check_cache`): :func:`rnnlib.bptt` calls it once per block of steps,
+    so it does not check them again.
     """
     e = cache.T if e is None else e
     if cache.dO is not None:

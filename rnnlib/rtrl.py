@@ -19,15 +19,27 @@ import numpy as np
 from .activations import phi_prime_from_h
 from .bptt import output_grads
 from .rnn import check_cache
-from .validation import check_params
+from .validation import check_finite_grads, check_params
 
 __all__ = ["rtrl"]
 
 
 def rtrl(params, cache) -> dict:
-    """Gradients by forward-mode recursion; same return value as :func:`rnnlib.bptt`."""
+    """Gradients by forward-mode recursion; same return value as :func:`rnnlib.bptt`.
+
+    The same errors as :func:`rnnlib.bptt`: ``ValueError`` for bad params or a
+    cache that does not belong to them, and
+    :class:`rnnlib.validation.NumericalOverflow` naming the gradient and the
+    step t at which the forward-mode sums stopped being finite.
+    """
     p = check_params(params)
     cache = check_cache(cache, p)
+    with np.errstate(over="ignore", invalid="ignore"):      # overflow is reported by step
+        return _rtrl(p, cache)
+
+
+def _rtrl(p, cache):
+    """:func:`rtrl` on checked arguments."""
     T, m, H = cache.T, cache.m, p["W_hh"].shape[0]
     n_in = p["W_xh"].shape[0]
     W_hh = p["W_hh"]
@@ -62,5 +74,6 @@ def rtrl(params, cache) -> dict:
         grads["W_hh"] += np.einsum("ia,iapq->pq", g, P_hh)
         grads["b_h"] += np.einsum("ia,iaq->q", g, P_b)
         grads["h0"] += np.einsum("ia,iab->ib", g, P_h0)
+        check_finite_grads(grads, step=t, detail=" (the sensitivities dh_t/dθ explode)")
     grads.update({"W_yh": dW_yh, "b_y": db_y})
-    return {key: grads[key] for key in ("W_xh", "W_hh", "b_h", "W_yh", "b_y", "h0")}
+    return check_finite_grads({key: grads[key] for key in ("W_xh", "W_hh", "b_h", "W_yh", "b_y", "h0")})

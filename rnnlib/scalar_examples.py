@@ -28,7 +28,7 @@ import numpy as np
 from .bptt import bptt
 from .clipping import clip_by_norm
 from .rnn import forward
-from .validation import check_int, check_real
+from .validation import NumericalOverflow, as_float_array, check_int, check_real
 
 __all__ = ["pascanu_unit", "pascanu_surface", "pascanu_cliff_b", "pascanu_steps",
            "linear_scalar_params", "linear_scalar_impulse", "linear_scalar_h_T",
@@ -87,13 +87,7 @@ def pascanu_surface(w, b, *, T=50, x0=0.5, target=0.7):
     ``w`` and ``b`` are broadcast together (e.g. the two outputs of
     ``np.meshgrid``); the results have the broadcast shape.
     """
-    for name, v in (("w", w), ("b", b)):
-        try:
-            arr = np.asarray(v, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise ValueError(f"{name}: expected a real array, got {type(v).__name__}") from None
-        if not np.all(np.isfinite(arr)):
-            raise ValueError(f"{name}: expected finite values, got a non-finite entry")
+    w, b = as_float_array("w", w), as_float_array("b", b)          # real and finite, or named
     try:
         np.broadcast_shapes(np.shape(w), np.shape(b))
     except ValueError:
@@ -106,9 +100,11 @@ def pascanu_cliff_b(w, *, x0=0.5):
     """The b at which x_0 is a fixed point of x ↦ w σ(x) + b: b = x_0 − w σ(x_0).
 
     For w σ'(x_0) > 1 that fixed point is unstable; x_t runs off to one side or
-    the other of it, and E jumps across this line — the cliff.
+    the other of it, and E jumps across this line — the cliff.  ``w`` is a
+    finite real number or array (the result has its shape), ``x0`` a finite real number.
     """
-    w = np.asarray(w, dtype=float)
+    w = as_float_array("w", w)
+    x0 = check_real("x0", x0)
     return x0 - w * _sigmoid(x0)
 
 
@@ -168,7 +164,22 @@ def linear_scalar_gradient(w: float, T: int) -> float:
 
 
 def linear_scalar_closed_form(w: float, T: int) -> float:
-    """dh_T/dw = (T − 1) w^(T−2) for h_T = w^(T−1) (T ≥ 2; 0 for T = 1)."""
+    """dh_T/dw = (T − 1) w^(T−2) for h_T = w^(T−1) (T ≥ 2; 0 for T = 1).
+
+    A value beyond the float64 range raises
+    :class:`rnnlib.validation.NumericalOverflow` (as :func:`linear_scalar_gradient`
+    does through :func:`rnnlib.forward`), never inf.
+    """
     w = check_real("w", w)
     T = check_int("T", T, 1)
-    return 0.0 if T == 1 else float((T - 1) * w ** (T - 2))
+    if T == 1:
+        return 0.0
+    try:
+        value = float((T - 1) * w ** (T - 2))
+    except OverflowError:
+        value = np.inf
+    if not np.isfinite(value):
+        raise NumericalOverflow(f"dh_T/dw: the closed form (T − 1) w^(T−2) overflowed for w = {w!r} "
+                                f"and T = {T}: expected a finite value, got inf",
+                                quantity="dh_T/dw", step=T, where="closed form")
+    return value

@@ -27,6 +27,8 @@ To check δ_t by finite differences, L must be seen as a function of h_t:
 
 Arrays are time-major: ``signals[t-1]`` holds the value for step t, shape (m, H).
 Every function works on default and lean caches (``forward(..., lean=True)``).
+A recursion that overflows raises :class:`rnnlib.validation.NumericalOverflow`
+(a ``FloatingPointError``) naming the quantity and the step, as :func:`rnnlib.bptt` does.
 """
 from __future__ import annotations
 
@@ -34,10 +36,11 @@ import numpy as np
 
 from .activations import phi_prime_from_h
 from .bptt import output_grads
-from .losses import loss_and_dlogits
+from .losses import checked_loss_and_dlogits
 from .rnn import check_cache, forward, logit_errors
 from .validation import (
     as_float_array,
+    check_finite_steps,
     check_inputs_X,
     check_mask,
     check_params,
@@ -83,8 +86,11 @@ def error_signals(params, cache) -> np.ndarray:
     dphi = phi_prime_from_h(cache.h[1:], cache.activation)          # φ'(a_t), (T, m, H)
     delta = np.empty_like(G)
     delta[-1] = G[-1]
-    for t in range(cache.T - 1, 0, -1):                              # array index t ↔ step t+1
-        delta[t - 1] = G[t - 1] + step_back(delta[t], dphi[t], p["W_hh"])
+    with np.errstate(over="ignore", invalid="ignore"):               # overflow is reported by step
+        for t in range(cache.T - 1, 0, -1):                          # array index t ↔ step t+1
+            delta[t - 1] = G[t - 1] + step_back(delta[t], dphi[t], p["W_hh"])
+    check_finite_steps("δ_t", delta, first_step=1, where="backward pass", backward=True,
+                       hint=" (the error signal explodes)")
     return delta
 
 
@@ -106,9 +112,12 @@ def loss_errors(params, cache, t: int) -> np.ndarray:
     cache = check_cache(cache, p)
     t = check_time_index("t", t, 1, cache.T)
     out = np.empty((t + 1, cache.m, p["W_hh"].shape[0]))
-    out[t] = logit_errors(p, cache, t - 1, t)[0] @ p["W_yh"].T       # G_t
-    for j in range(t, 0, -1):
-        out[j - 1] = step_back(out[j], phi_prime_from_h(cache.h[j], cache.activation), p["W_hh"])
+    with np.errstate(over="ignore", invalid="ignore"):               # overflow is reported by step
+        out[t] = logit_errors(p, cache, t - 1, t)[0] @ p["W_yh"].T   # G_t
+        for j in range(t, 0, -1):
+            out[j - 1] = step_back(out[j], phi_prime_from_h(cache.h[j], cache.activation), p["W_hh"])
+    check_finite_steps("∂L_t/∂h_k", out, first_step=0, where="backward pass", backward=True,
+                       hint=f" (the error of L_{t} explodes on its way back)")
     return out
 
 
@@ -160,8 +169,10 @@ def loss_from_state(params, X, Y, t, h_t, *, activation="tanh", loss="softmax_ce
         # Validate Y and the mask for step t with forward() on a one-step sequence.
         _, c = forward(p, Xa[t - 1:t], np.asarray(Y)[t - 1:t], activation=activation, loss=loss,
                        loss_mask=mask[t - 1:t])
-        o_t = ht @ p["W_yh"] + p["b_y"]
-        total += loss_and_dlogits(o_t[None], c.Y, loss, mask[t - 1:t] / m)[0]
+        with np.errstate(over="ignore", invalid="ignore"):
+            o_t = ht @ p["W_yh"] + p["b_y"]
+        total = checked_loss_and_dlogits(o_t[None], c.Y, loss, mask[t - 1:t] / m, first_step=t,
+                                         total=total)[0]
     return float(total)
 
 
@@ -172,6 +183,8 @@ def below_resolution(flow, eps: float = FLOAT64_EPS) -> np.ndarray:
     sum whose size is set by the largest (short-range) term, so adding it alone
     to that sum changes nothing in float64 (pass ``eps=UNIT_ROUNDOFF`` for the
     sharper line u·max).  Many such terms together can still move the sum.
+    The comparison is strict: a term exactly at the line, and an all-zero
+    ``flow``, are not below it.  ``flow`` is a non-empty 1-d array of finite values.
     """
     f = as_float_array("flow", flow)
     if f.ndim != 1 or f.size == 0:
@@ -186,11 +199,14 @@ def resolution_lag(flow, eps: float = FLOAT64_EPS):
     ``flow`` is indexed by k = 0..t (as returned by :func:`gradient_flow`).
     Returns an int in 0..t, or None when even the k = 0 term is resolved.
     Truncating BPTT at τ (``rnnlib.bptt(..., truncate=τ)``) then drops only
-    terms that float64 could not have added one at a time.
+    terms that float64 could not have added one at a time.  When every term is
+    below the line (possible only for ``eps`` > 1) the result is 0, the
+    smallest truncation there is.
     """
     lost = below_resolution(flow, eps)
     t = lost.size - 1
     if not lost[0]:
         return None
-    n = int(np.argmin(lost)) if not lost.all() else lost.size   # k = 0..n−1 are all lost
-    return t - n
+    if lost.all():
+        return 0
+    return t - int(np.argmin(lost))             # k = 0..n−1 are all lost, n = argmin

@@ -27,7 +27,7 @@ from .activations import phi_prime_from_h
 from .jacobians import jacobian_product
 from .rnn import check_cache, logit_errors
 from .signals import loss_errors
-from .validation import check_choice, check_params, check_time_index
+from .validation import as_float_array, check_choice, check_finite_result, check_params, check_time_index
 
 __all__ = ["TERM_KEYS", "term_matrix", "path_errors", "term_tensor", "term_contributions",
            "step_contributions", "lag_norms"]
@@ -79,9 +79,11 @@ def term_matrix(params, cache, key: str, t: int, k: int) -> np.ndarray:
     k = check_time_index("k", k, 1, t)
     G_t = logit_errors(p, cache, t - 1, t)[0] @ p["W_yh"].T          # G_t, (m, H)
     P = jacobian_product(p, cache, t, k)                           # (m, H, H)
-    g = np.einsum("ia,iab->ib", G_t, P)                            # ∂L_t/∂h_k
-    da = g * phi_prime_from_h(cache.h[k], cache.activation)        # ⊙ φ'(a_k)
-    return _contract(_immediate_input(p, cache, key, k), da)
+    with np.errstate(over="ignore", invalid="ignore"):
+        g = np.einsum("ia,iab->ib", G_t, P)                        # ∂L_t/∂h_k
+        da = g * phi_prime_from_h(cache.h[k], cache.activation)    # ⊙ φ'(a_k)
+        term = _contract(_immediate_input(p, cache, key, k), da)
+    return check_finite_result(f"term ({t}, {k})", term, where="double sum", step=k)
 
 
 def path_errors(params, cache) -> np.ndarray:
@@ -114,7 +116,10 @@ def term_tensor(params, cache, key: str = "W_hh") -> np.ndarray:
     if key == "b_h":
         return DA.sum(axis=2)
     inputs = cache.h[:-1] if key == "W_hh" else cache.X            # (T, m, n): step k at [k-1]
-    return np.einsum("kip,tkiq->tkpq", inputs, DA)
+    with np.errstate(over="ignore", invalid="ignore"):
+        terms = np.einsum("kip,tkiq->tkpq", inputs, DA)
+    return check_finite_result("term (t, k)", terms, where="double sum",
+                               detail=" (index [t − 1, k − 1, ...])")
 
 
 def term_contributions(params, cache, key: str = "W_hh") -> np.ndarray:
@@ -142,7 +147,7 @@ def lag_norms(C: np.ndarray) -> np.ndarray:
     ``C`` is a (T, T) matrix of term norms (:func:`term_contributions`); entry s
     is the 2-norm of its s-th subdiagonal, the terms that cross s Jacobian factors.
     """
-    C = np.asarray(C, dtype=np.float64)
+    C = as_float_array("C", C)
     if C.ndim != 2 or C.shape[0] != C.shape[1]:
         raise ValueError(f"C: expected a square (T, T) array, got shape {C.shape}")
     return np.array([np.sqrt((np.diagonal(C, -s) ** 2).sum()) for s in range(C.shape[0])])

@@ -25,6 +25,7 @@ import numpy as np
 
 from .bptt import bptt
 from .clipping import clip_by_norm, clip_by_value, global_norm
+from .rnn import check_cache
 from .terms import term_tensor
 from .validation import check_chunk, check_int, check_params, check_truncate
 
@@ -79,8 +80,8 @@ def masked_gradient(params: dict, cache, keep, keys=RECURRENT_KEYS, *, terms=Non
     ``keys`` from :func:`rnnlib.terms.term_tensor`).  O(T²) memory: for
     teaching-sized T.
     """
+    T = check_cache(cache, check_params(params)).T
     keep = np.asarray(keep)
-    T = cache.T
     if keep.shape != (T, T) or keep.dtype != bool:
         raise ValueError(f"keep: expected a boolean mask of shape ({T}, {T}), "
                          f"got shape {keep.shape} and dtype {keep.dtype}")
@@ -95,7 +96,13 @@ def _flatten(name, grads, keys):
     for k in keys:
         if k not in grads:
             raise ValueError(f"{name}: expected the key {k!r}, got only the keys {sorted(grads)}")
-        arr = np.asarray(grads[k], dtype=np.float64).ravel()
+        if np.iscomplexobj(grads[k]):
+            raise ValueError(f"{name}: expected real values under {k!r}, got complex values")
+        try:
+            arr = np.asarray(grads[k], dtype=np.float64).ravel()
+        except (TypeError, ValueError):
+            raise ValueError(f"{name}: expected a numeric array under {k!r}, "
+                             f"got {type(grads[k]).__name__}") from None
         if not np.all(np.isfinite(arr)):
             raise ValueError(f"{name}: expected finite values under {k!r}, got a non-finite entry")
         parts.append(arr)
@@ -146,7 +153,7 @@ def window_cosines(params, cache, tau: int, chunk: int, *, terms=None) -> tuple:
     Assembled from the (t, k) terms of the double sum over W_xh, W_hh and b_h;
     ``terms`` may pass them in precomputed (a dict over those keys).
     """
-    T = cache.T
+    T = check_cache(cache, check_params(params)).T
     terms = _all_terms(params, cache, RECURRENT_KEYS) if terms is None else terms
     full = {k: v.sum(axis=(0, 1)) for k, v in terms.items()}
     return tuple(grad_cosine(full, masked_gradient(params, cache, keep, tuple(terms), terms=terms))

@@ -112,3 +112,80 @@ def test_two_calls_share_no_memory():
         assert not np.shares_memory(g1[key], params.get(key, np.zeros(1)))
     X[...] = 0                                    # mutating the input leaves the cache intact
     assert np.any(c1.X != 0)
+
+
+# --------------------------------------------------------------------------- issue 16: direct tests
+def test_init_params_scale_of_the_output_weights_is_one_over_H():
+    """W_yh ~ N(0, 1/H): its fan-in is H (not n_out, not n_in)."""
+    p = rnnlib.init_params(500, 300, 200, seed=2)
+    assert abs(p["W_yh"].var() * 300 - 1) < 0.05
+    assert abs(p["W_xh"].var() * 500 - 1) < 0.05 and abs(p["W_hh"].var() * 300 - 1) < 0.05
+
+
+def test_per_step_losses_add_up_to_the_loss():
+    from rnnlib.rnn import per_step_losses
+
+    for loss in ("softmax_ce", "mse"):
+        params, X, Y, h0, _ = make_problem(T=5, m=3, loss=loss, with_h0=True)
+        L, cache = rnnlib.forward(params, X, Y, h0=h0, loss=loss)
+        per = per_step_losses(params, X, Y, h0=h0, loss=loss)
+        assert per.shape == (5,) and np.all(per > 0)
+        assert per.sum() == pytest.approx(L, rel=1e-13)
+        for t in range(5):                                            # L_t by hand from the cache
+            o = cache.o[t]
+            if loss == "mse":
+                expected = 0.5 * np.sum((o - Y[t]) ** 2) / 3
+            else:
+                expected = -np.mean(rnnlib.log_softmax(o)[np.arange(3), Y[t]])
+            assert per[t] == pytest.approx(expected, rel=1e-13)
+    with pytest.raises(ValueError, match=r"^loss_mask\b"):
+        per_step_losses(params, X, Y, loss_mask=np.ones((5, 3)))
+
+
+def test_output_layer_preactivations_and_logit_errors():
+    from rnnlib.rnn import logit_errors, output_layer, preactivations
+
+    params, X, Y, h0, mask = make_problem(T=4, m=2, with_h0=True, with_mask=True)
+    _, cache = rnnlib.forward(params, X, Y, h0=h0, loss_mask=mask, activation="sigmoid")
+    _, lean = rnnlib.forward(params, X, Y, h0=h0, loss_mask=mask, activation="sigmoid", lean=True)
+    o = output_layer(params, cache.h[1:])
+    np.testing.assert_allclose(o, cache.h[1:] @ params["W_yh"] + params["b_y"], rtol=1e-14)
+    out = np.empty_like(o)
+    assert output_layer(params, cache.h[1:], out=out) is out and np.array_equal(out, o)
+    a = preactivations(params, cache)
+    np.testing.assert_allclose(a, X @ params["W_xh"] + cache.h[:-1] @ params["W_hh"] + params["b_h"], rtol=1e-14)
+    np.testing.assert_allclose(rnnlib.phi(a, "sigmoid"), cache.h[1:], rtol=1e-13)
+    np.testing.assert_array_equal(logit_errors(params, cache), cache.dO)
+    np.testing.assert_allclose(logit_errors(params, lean), cache.dO, rtol=1e-14, atol=1e-17)
+    np.testing.assert_allclose(logit_errors(params, lean, 1, 3), cache.dO[1:3], rtol=1e-14, atol=1e-17)
+    # ∂L/∂o_t = mask · (softmax(o_t) − onehot(y_t)) / m, by hand
+    onehot = np.eye(params["b_y"].size)[Y]
+    np.testing.assert_allclose(cache.dO, mask[..., None] * (rnnlib.softmax(cache.o) - onehot) / 2, atol=1e-16)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "relu", "linear"])
+def test_phi_prime_from_h_is_the_derivative(activation):
+    a = np.linspace(-3, 3, 41) + 0.013                     # no point on ReLU's kink
+    h = rnnlib.phi(a, activation)
+    numeric = (rnnlib.phi(a + 1e-6, activation) - rnnlib.phi(a - 1e-6, activation)) / 2e-6
+    np.testing.assert_allclose(rnnlib.phi_prime_from_h(h, activation), numeric, rtol=1e-8, atol=1e-9)
+    out = np.empty_like(h)
+    assert rnnlib.phi_prime_from_h(h, activation, out=out) is out
+    assert np.max(np.abs(numeric)) <= rnnlib.GAMMA[activation] + 1e-9
+
+
+def test_loss_and_dlogits_by_hand():
+    from rnnlib.losses import loss_and_dlogits
+
+    o = np.array([[[1.0, 2.0, 0.5]], [[0.0, 0.0, 0.0]]])            # (T=2, m=1, n_out=3)
+    w = np.array([[0.5], [2.0]])
+    L, dO = loss_and_dlogits(o, np.array([[1], [2]]), "softmax_ce", w)
+    ls = rnnlib.log_softmax(o)
+    assert L == pytest.approx(-(0.5 * ls[0, 0, 1] + 2.0 * ls[1, 0, 2]), rel=1e-15)
+    np.testing.assert_allclose(dO[0, 0], 0.5 * (np.exp(ls[0, 0]) - [0, 1, 0]), rtol=1e-15)
+    np.testing.assert_allclose(dO[1, 0], 2.0 * (np.full(3, 1 / 3) - [0, 0, 1]), rtol=1e-15)
+    Yt = np.array([[[0.0, 1.0, 1.0]], [[np.nan, np.nan, np.nan]]])   # the second step is masked
+    L, dO = loss_and_dlogits(o, Yt, "mse", np.array([[0.5], [0.0]]))
+    assert L == pytest.approx(0.5 * 0.5 * (1 + 1 + 0.25), rel=1e-15)
+    np.testing.assert_array_equal(dO[1], 0.0)
+    np.testing.assert_allclose(dO[0, 0], 0.5 * np.array([1.0, 1.0, -0.5]), rtol=1e-15)

@@ -104,3 +104,18 @@ def test_elementwise_error_is_ill_conditioned_near_zero():
     assert rnnlib.elementwise_rel_error(a, b) == pytest.approx(0.5)
     assert rnnlib.rel_error(a, b) < 1e-11
     assert rnnlib.elementwise_rel_error(np.zeros(2), np.zeros(2)) == 0.0
+
+
+def test_central_difference_error_has_the_eps_squared_slope():
+    """Truncation regime: |error| = |f‴(x0)| eps²/6 + O(eps⁴), a slope of 2 on a log-log plot
+    (a forward difference would give |f″(x0)| eps/2, a slope of 1)."""
+    x0 = 0.5
+    eps = np.array([1e-3, 2e-3, 4e-3, 8e-3])
+    err = rnnlib.central_difference_error(np.sin, np.cos, x0, eps)
+    slopes = np.diff(np.log(err)) / np.diff(np.log(eps))
+    np.testing.assert_allclose(slopes, 2.0, atol=0.01)
+    np.testing.assert_allclose(err, np.cos(x0) * eps ** 2 / 6, rtol=1e-3)       # |−cos(x0)| eps²/6
+    # on a cubic the central difference error is exactly eps² (f‴ = 6): no eps¹ term at all
+    err = rnnlib.central_difference_error(lambda x: x ** 3, lambda x: 3 * x ** 2, 0.3, [0.1, 0.2])
+    np.testing.assert_allclose(err, [0.01, 0.04], rtol=1e-10)
+    assert err.shape == (2,)

@@ -115,3 +115,21 @@ def test_a_wrong_gradient_is_caught():
     errs = rnnlib.check_gradients(params, X, Y, grad_fn=wrong)
     assert errs["W_hh"] > 1e-3
     assert errs["W_xh"] < GRAD_TOL
+
+
+def test_output_grads_and_param_grads_are_the_explicit_sums():
+    from rnnlib.bptt import output_grads, param_grads
+    from rnnlib.validation import check_params
+
+    params, X, Y, h0, mask = make_problem(T=4, m=3, with_h0=True, with_mask=True)
+    _, cache = rnnlib.forward(params, X, Y, h0=h0, loss_mask=mask)
+    p = check_params(params)
+    dW_yh, db_y, G = output_grads(p, cache)
+    np.testing.assert_allclose(dW_yh, sum(cache.h[t].T @ cache.dO[t - 1] for t in range(1, 5)), rtol=1e-13)
+    np.testing.assert_allclose(db_y, cache.dO.sum(axis=(0, 1)), rtol=1e-13)
+    np.testing.assert_allclose(G, cache.dO @ params["W_yh"].T, rtol=1e-13)
+    DA = np.random.default_rng(0).normal(size=G.shape)
+    g = param_grads(p, cache, DA)
+    np.testing.assert_allclose(g["W_xh"], sum(X[k].T @ DA[k] for k in range(4)), rtol=1e-13)
+    np.testing.assert_allclose(g["W_hh"], sum(cache.h[k].T @ DA[k] for k in range(4)), rtol=1e-13)
+    np.testing.assert_allclose(g["b_h"], DA.sum(axis=(0, 1)), rtol=1e-13)

@@ -86,3 +86,20 @@ def test_bad_time_indices_raise(t, k):
         return
     with pytest.raises(ValueError, match=r"^(t|k)\b"):
         rnnlib.jacobian_product(params, cache, t, k)
+
+
+def test_one_step_jacobians_and_norms_from_against_the_single_functions():
+    from rnnlib import jacobians
+
+    params, X, Y, h0, _ = make_problem(T=5, m=2, seed=6, with_h0=True)
+    _, cache = rnnlib.forward(params, X, Y, h0=h0)
+    J = jacobians.one_step_jacobians(params, cache)
+    assert J.shape == (5, 2, 4, 4)
+    for t in range(1, 6):
+        np.testing.assert_array_equal(J[t - 1], rnnlib.jacobian(params, cache, t))
+    for k in (0, 2):
+        norms = jacobians.jacobian_norms_from(params, cache, k, example=1)
+        assert norms.shape == (6 - k,) and norms[0] == 1.0
+        for t in range(k, 6):
+            assert norms[t - k] == pytest.approx(np.linalg.norm(rnnlib.jacobian_product(params, cache, t, k)[1], 2),
+                                                 rel=1e-12)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import rnnlib
-from rnnlib import activations, initialisation, jacobians, scalar_examples, signals
+from rnnlib import activations, initialisation, jacobians, lstm, scalar_examples, signals
 from problems import ACTIVATIONS, make_problem
 
 EPS = 1e-5
@@ -221,3 +221,86 @@ def test_bad_input_to_cache_functions():
         signals.gradient_flow(params, None, 1)
     with pytest.raises(ValueError, match=r"^W_hh: expected"):
         signals.gradient_flow({**params, "W_hh": np.full((4, 4), np.nan)}, cache, 1)
+
+
+# --------------------------------------------------------------------------- issue 16: subtle bugs, tested directly
+def test_orthogonal_is_haar_distributed():
+    """Over many seeds Q = orthogonal(H) looks uniform on O(H): every entry has mean 0 and
+    second moment 1/H, each sign is equally likely on the diagonal, and det Q = ±1 equally
+    often.  QR without the sign fold is still orthogonal but fails all of these (numpy's
+    Householder QR gives Q[0, 0] < 0 for every draw)."""
+    H, N = 4, 400
+    Qs = np.array([initialisation.orthogonal(H, seed=s) for s in range(N)])
+    np.testing.assert_allclose(np.einsum("nij,nkj->nik", Qs, Qs), np.broadcast_to(np.eye(H), (N, H, H)),
+                               atol=1e-12)
+    se = np.sqrt(1.0 / H / N)                                   # standard error of a mean entry
+    assert np.abs(Qs.mean(axis=0)).max() < 5 * se
+    np.testing.assert_allclose((Qs ** 2).mean(axis=0), 1.0 / H, atol=0.05)
+    positive = (np.diagonal(Qs, axis1=1, axis2=2) > 0).mean(axis=0)
+    assert np.all(np.abs(positive - 0.5) < 5 * np.sqrt(0.25 / N)), positive
+    assert abs((np.linalg.det(Qs) > 0).mean() - 0.5) < 5 * np.sqrt(0.25 / N)
+    # the first column is the normalised first column of the Gaussian draw (R has a positive diagonal)
+    A = np.random.default_rng(7).normal(size=(H, H))
+    np.testing.assert_allclose(initialisation.orthogonal(H, seed=7)[:, 0], A[:, 0] / np.linalg.norm(A[:, 0]),
+                               rtol=1e-12)
+
+
+def test_below_resolution_is_strict():
+    eps = signals.FLOAT64_EPS
+    f = np.array([eps, eps * (1 - 2 ** -20), 0.0, 1.0])          # exactly on the line, just below, zero, max
+    assert signals.below_resolution(f).tolist() == [False, True, True, False]
+    assert signals.below_resolution(np.zeros(3)).tolist() == [False, False, False]   # 0 < 0 is false
+    assert signals.below_resolution(np.array([0.5, 2.0]), eps=0.25).tolist() == [False, False]  # 0.5 = 0.25 · 2
+    assert signals.UNIT_ROUNDOFF == 2.0 ** -53
+
+
+def test_resolution_lag_edge_cases():
+    """τ is the smallest lag in 0..t beyond which every term is lost (None if k = 0 is resolved)."""
+    assert signals.resolution_lag(np.array([1e-30, 1e-30, 1.0])) == 0        # only the lag-0 term survives
+    assert signals.resolution_lag(np.array([1e-30, 1.0, 1e-30])) == 1        # k = 0 lost, k = 1 kept
+    assert signals.resolution_lag(np.array([1.0, 1e-30, 1e-30])) is None     # k = 0 is the largest
+    assert signals.resolution_lag(np.array([1.0])) is None
+    assert signals.resolution_lag(np.zeros(4)) is None                       # nothing is below 0
+    # every term below the line (eps > 1): τ = 0, the smallest truncation there is
+    assert signals.resolution_lag(np.array([0.5, 0.7, 1.0]), eps=2.0) == 0
+    assert signals.resolution_lag(np.array([1.0]), eps=2.0) == 0
+    for flow in (np.array([1e-30, 1e-20, 1e-10, 1e-17, 0.5, 1.0]), np.geomspace(1e-40, 1.0, 9)):
+        tau = signals.resolution_lag(flow)
+        t = flow.size - 1
+        lost = signals.below_resolution(flow)
+        assert lost[: t - tau].all() and (tau == 0 or not lost[t - tau])    # the definition, both ways
+
+
+def test_jacobian_bound_uses_the_spectral_norm():
+    """For a non-normal W the spectral norm, the spectral radius and the Frobenius norm all differ;
+    the bound must use the first, (‖W‖₂ γ_h)^(t−k)."""
+    W = np.array([[0.5, 2.0], [0.0, 1.5]])
+    gamma_W = np.linalg.svd(W, compute_uv=False)[0]                              # 2.53
+    assert abs(gamma_W - 1.5) > 0.5 and abs(gamma_W - np.linalg.norm(W)) > 0.01  # ρ = 1.5, ‖W‖_F = 2.55
+    lags = np.array([0, 1, 2, 5])
+    for act, gamma in (("tanh", 1.0), ("sigmoid", 0.25), ("relu", 1.0), ("linear", 1.0)):
+        np.testing.assert_allclose(jacobians.jacobian_bound(W, act, lags), (gamma_W * gamma) ** lags, rtol=1e-14)
+    assert jacobians.jacobian_bound(W, "tanh", 3).shape == ()
+    # and it is a bound on a real product
+    p = initialisation.params_with_W_hh(W, n_in=1, n_out=1, seed=0)
+    _, cache = rnnlib.forward(p, np.ones((5, 1, 1)), np.zeros((5, 1), int), activation="linear")
+    P = rnnlib.jacobian_product(p, cache, 5, 0)[0]
+    assert np.linalg.norm(P, 2) <= jacobians.jacobian_bound(W, "linear", 5) * (1 + 1e-12)
+    assert np.linalg.norm(P, 2) > jacobians.spectral_radius(W) ** 5                # ρ^5 is not a bound
+
+
+def test_init_weights_uses_the_fan_in_of_every_matrix():
+    """Each matrix ~ N(0, 1/rows): W_x* 1/n_in, W_h* and W_yh 1/H — for any model's keys."""
+    n_in, H, n_out = 500, 300, 200
+    p = initialisation.init_weights(lstm.PARAM_KEYS, n_in, H, n_out, seed=4)
+    assert sorted(p) == sorted(lstm.PARAM_KEYS)
+    for key, v in p.items():
+        if key.startswith("b_"):
+            assert np.all(v == 0) and v.shape == ((n_out,) if key == "b_y" else (H,))
+            continue
+        fan_in = n_in if key.startswith("W_x") else H
+        assert v.shape[0] == fan_in
+        assert abs(v.var() * fan_in - 1) < 0.05, key
+        assert abs(v.mean()) < 5 / np.sqrt(fan_in * v.size), key                  # 5 standard errors
+    # one generator, drawn in key order: the same seed gives the same matrices
+    np.testing.assert_array_equal(p["W_hc"], initialisation.init_weights(lstm.PARAM_KEYS, n_in, H, n_out, seed=4)["W_hc"])

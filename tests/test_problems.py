@@ -86,3 +86,16 @@ def test_random_problem_options():
         random_problem(4, H=3, recurrent=lambda rng: np.eye(2))
     with pytest.raises(ValueError, match=r"^h0_scale: expected"):
         random_problem(4, h0_scale=-1.0)
+
+
+def test_problem_forward_and_kwargs():
+    from rnnlib.problems import random_problem
+
+    prob = random_problem(4, 2, seed=3, h0_scale=0.5, mask=0.5, activation="relu", loss="mse")
+    assert set(prob.kwargs) == {"h0", "activation", "loss", "loss_mask"}
+    L, cache = prob.forward()
+    L2, _ = rnnlib.forward(prob.params, prob.X, prob.Y, **prob.kwargs)
+    assert L == L2 and cache.activation == "relu" and cache.loss_name == "mse"
+    assert prob.forward(lean=True)[1].lean
+    with pytest.raises(ValueError, match=r"^param_seed: expected"):
+        random_problem(4, param_seed=-1)

@@ -101,3 +101,20 @@ def test_surface_bad_input():
         pascanu_surface(np.zeros(3), np.zeros(4))
     with pytest.raises(ValueError, match=r"^T: expected"):
         pascanu_surface(0.0, 0.0, T=0)
+
+
+def test_cliff_is_the_fixed_point_line_and_steps_are_plain_and_clipped():
+    from rnnlib.scalar_examples import pascanu_cliff_b, pascanu_steps
+
+    w = np.array([2.0, 5.0, 8.0])
+    b = pascanu_cliff_b(w, x0=0.5)
+    sig = 1 / (1 + np.exp(-0.5))
+    np.testing.assert_allclose(w * sig + b, 0.5, rtol=1e-15)        # x0 is a fixed point of x ↦ wσ(x) + b
+    (dw, db), plain, clipped, norm = pascanu_steps(5.0, float(pascanu_cliff_b(5.0)) - 0.01, lr=0.5, max_norm=1.0)
+    assert (dw, db) == pascanu_unit(5.0, float(pascanu_cliff_b(5.0)) - 0.01)[1:]
+    assert norm == pytest.approx(np.hypot(dw, db), rel=1e-15)
+    assert plain == pytest.approx((5.0 - 0.5 * dw, float(pascanu_cliff_b(5.0)) - 0.01 - 0.5 * db))
+    step = np.hypot(clipped[0] - 5.0, clipped[1] - (float(pascanu_cliff_b(5.0)) - 0.01))
+    assert step == pytest.approx(0.5 * min(1.0, norm), rel=1e-12)        # the clipped step has length lr · max_norm
+    with pytest.raises(ValueError, match=r"^x0: expected"):
+        pascanu_cliff_b(1.0, x0=np.nan)

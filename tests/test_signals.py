@@ -122,3 +122,23 @@ def test_exercise_checkers_accept_right_and_reject_wrong(capsys):
     assert exercises.check_delta_recursion(right_delta)
     assert not exercises.check_delta_recursion(no_transpose)
     assert "not yet correct" in capsys.readouterr().out
+
+
+def test_step_back_and_loss_errors_are_products_of_jacobians():
+    """step_back(g, φ'(a_k), W_hh) = g J_k, and loss_errors row k = G_t ∂h_t/∂h_k (issue 16: direct)."""
+    params, X, Y, h0, _ = make_problem(T=5, m=2, with_h0=True, seed=4)
+    _, cache = rnnlib.forward(params, X, Y, h0=h0, activation="sigmoid")
+    g = np.random.default_rng(1).normal(size=(2, 4))
+    dphi = rnnlib.phi_prime_from_h(cache.h[3], "sigmoid")
+    np.testing.assert_allclose(signals.step_back(g, dphi, params["W_hh"]),
+                               np.einsum("ia,iab->ib", g, rnnlib.jacobian(params, cache, 3)), rtol=1e-13)
+    stacked = np.stack([g, 2 * g])                                   # (..., m, H) broadcasts
+    assert signals.step_back(stacked, dphi, params["W_hh"]).shape == (2, 2, 4)
+    t = 4
+    errs = signals.loss_errors(params, cache, t)
+    assert errs.shape == (t + 1, 2, 4)
+    G_t = signals.output_errors(params, cache)[t - 1]
+    for k in range(t + 1):
+        np.testing.assert_allclose(errs[k], np.einsum("ia,iab->ib", G_t, rnnlib.jacobian_product(params, cache, t, k)),
+                                   rtol=1e-12, atol=1e-16)
+    np.testing.assert_allclose(signals.gradient_flow(params, cache, t), np.linalg.norm(errs, axis=(1, 2)), rtol=1e-14)

@@ -187,3 +187,12 @@ def test_exercise_checkers_accept_right_and_reject_wrong_answers(capsys):
     assert check_input_gradients(right)
     assert not check_input_gradients(lambda p, c, DA: {"W_xh": c.X[-1].T @ DA[-1], "b_h": DA.sum(axis=(0, 1))})
     assert "not yet correct" in capsys.readouterr().out
+
+
+def test_lag_norms_are_the_norms_of_the_subdiagonals():
+    C = np.array([[1.0, 0.0, 0.0], [3.0, 4.0, 0.0], [2.0, 6.0, 12.0]])
+    np.testing.assert_allclose(tk.lag_norms(C), [np.sqrt(1 + 16 + 144), np.sqrt(9 + 36), 2.0], rtol=1e-15)
+    assert tk.lag_norms(np.ones((1, 1))).tolist() == [1.0]
+    for bad in (np.ones((2, 3)), np.ones(3), [[np.nan]]):
+        with pytest.raises(ValueError, match=r"^C: expected"):
+            tk.lag_norms(bad)

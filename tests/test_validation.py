@@ -116,3 +116,42 @@ def test_numerical_gradient_and_rel_error_inputs():
     expect("x", rnnlib.numerical_gradient, lambda x: 0.0, np.arange(3))      # integer array
     expect("eps", rnnlib.numerical_gradient, lambda x: 0.0, np.zeros(3), eps=0)
     expect("b", rnnlib.rel_error, np.zeros(3), np.zeros(4))
+
+
+# --------------------------------------------------------------------------- issue 16: the shared checks
+def test_check_finite_steps_names_the_first_forward_and_the_last_backward_step():
+    from rnnlib.validation import NumericalOverflow, check_finite_steps, first_nonfinite
+
+    a = np.zeros((6, 2))
+    a[[2, 4], 1] = [np.inf, np.nan]
+    assert first_nonfinite(a) == 2 and first_nonfinite(a, last=True) == 4
+    assert first_nonfinite(np.zeros((3, 2))) is None
+    with pytest.raises(NumericalOverflow) as info:
+        check_finite_steps("h_t", a, first_step=0, where="forward pass")
+    assert (info.value.quantity, info.value.step, info.value.where) == ("h_t", 2, "forward pass")
+    assert str(info.value).startswith("h_t: the forward pass overflowed at step t = 2: expected finite")
+    assert "inf" in str(info.value) and "at step 1 was 0" in str(info.value)
+    with pytest.raises(NumericalOverflow) as info:
+        check_finite_steps("δ_t", a, first_step=1, where="backward pass", backward=True)
+    assert info.value.step == 5 and "at step 6 was 0" in str(info.value)
+    check_finite_steps("h_t", np.ones((2, 2)), first_step=0, where="forward pass")     # finite: no error
+
+
+def test_check_seed_and_cache_array():
+    from rnnlib.validation import cache_array, check_seed
+
+    assert check_seed(np.int32(3)) == 3 and type(check_seed(np.int32(3))) is int
+    rng = np.random.default_rng(0)
+    assert check_seed(rng) is rng
+    expect("param_seed", check_seed, True, "param_seed")
+
+    class C:
+        h = np.zeros((3, 2))
+    assert cache_array(C, "h", (3, 2), "(T, H)") is C.h
+    expect("cache", cache_array, C, "h", (3, 3), "(T, H)")
+    expect("cache", cache_array, C, "o", (3, 2), "(T, H)")
+    assert cache_array(C, "o", (3, 2), "(T, H)", optional=True) is None
+    C.h = np.full((3, 2), np.nan)
+    msg = expect("cache", cache_array, C, "h", (3, 2), "(T, H)")
+    assert "cache.h" in msg and "(0, 0)" in msg
+    assert cache_array(C, "h", (3, 2), "(T, H)", allow_nan_where=np.ones((3, 2), bool)) is C.h

@@ -22,7 +22,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..activations import phi
-from ..validation import check_bool, check_real, check_time_index
+from ..validation import (check_bool, check_finite_result, check_inputs_X, check_real,
+                          check_time_index)
 from .model import _stacked, check_cache, check_params, forward
 
 __all__ = ["cell_state_jacobian", "state_jacobian", "state_jacobian_product",
@@ -66,7 +67,11 @@ def cell_state_jacobian(params, cache, t: int, *, full: bool = True) -> np.ndarr
     p = check_params(params)
     cache = check_cache(cache, p)
     t = check_time_index("t", t, 1, cache.T)
-    full = check_bool("full", full)
+    return _cell_state_jacobian(p, cache, t, check_bool("full", full))
+
+
+def _cell_state_jacobian(p, cache, t, full):
+    """:func:`cell_state_jacobian` on checked arguments."""
     m, H = cache.m, cache.H
     J = np.zeros((m, H, H))
     idx = np.arange(H)
@@ -96,6 +101,11 @@ def state_jacobian(params, cache, t: int) -> np.ndarray:
     p = check_params(params)
     cache = check_cache(cache, p)
     t = check_time_index("t", t, 1, cache.T)
+    return _state_jacobian(p, cache, t)
+
+
+def _state_jacobian(p, cache, t):
+    """:func:`state_jacobian` on checked arguments."""
     m, H = cache.m, cache.H
     f, i, og, cc, sf, si, so, tcc = _gate_derivs(p, cache, t)
     tc = np.tanh(cache.c[t])
@@ -115,15 +125,24 @@ def state_jacobian_product(params, cache, t: int, k: int) -> np.ndarray:
     """∂s_t/∂s_k = S_t S_{t−1} ⋯ S_{k+1} for 0 ≤ k ≤ t ≤ T, shape (m, 2H, 2H).
 
     ``S_j`` is :func:`state_jacobian` at step j; for k = t the result is the identity.
+    A product that overflows raises :class:`rnnlib.validation.NumericalOverflow`
+    naming the step of the factor after which it is no longer finite.
     """
     p = check_params(params)
     cache = check_cache(cache, p)
     t = check_time_index("t", t, 0, cache.T)
     k = check_time_index("k", k, 0, t)
-    m, H = cache.m, cache.H
-    P = np.broadcast_to(np.eye(2 * H), (m, 2 * H, 2 * H)).copy()
-    for j in range(t, k, -1):
-        P = P @ state_jacobian(p, cache, j)
+    return _product(p, cache, t, k, 2 * cache.H, _state_jacobian, "∂s_t/∂s_k")
+
+
+def _product(p, cache, t, k, n, factor, quantity):
+    """factor(p, cache, t) ⋯ factor(p, cache, k+1), each (m, n, n), checked for overflow."""
+    P = np.broadcast_to(np.eye(n), (cache.m, n, n)).copy()
+    with np.errstate(over="ignore", invalid="ignore"):
+        for j in range(t, k, -1):
+            P = P @ factor(p, cache, j)
+            check_finite_result(quantity, P, where=f"product of the steps {t} .. {k + 1}", step=j,
+                                detail=" (the product explodes)")
     return P
 
 
@@ -143,7 +162,7 @@ def cell_state_derivative(params, cache, t: int, k: int) -> np.ndarray:
     t = check_time_index("t", t, 0, cache.T)
     k = check_time_index("k", k, 0, t)
     H = cache.H
-    P = state_jacobian_product(p, cache, t, k)
+    P = _product(p, cache, t, k, 2 * H, _state_jacobian, "∂s_t/∂s_k")
     out = P[:, H:, H:].copy()                                   # via C_k directly
     if k > 0:
         tc = np.tanh(cache.c[k])
@@ -164,11 +183,9 @@ def cell_state_jacobian_product(params, cache, t: int, k: int, *, full: bool = T
     cache = check_cache(cache, p)
     t = check_time_index("t", t, 0, cache.T)
     k = check_time_index("k", k, 0, t)
-    m, H = cache.m, cache.H
-    P = np.broadcast_to(np.eye(H), (m, H, H)).copy()
-    for j in range(t, k, -1):
-        P = P @ cell_state_jacobian(p, cache, j, full=full)
-    return P
+    full = check_bool("full", full)
+    return _product(p, cache, t, k, cache.H, lambda p, c, j: _cell_state_jacobian(p, c, j, full),
+                    "∂C_t/∂C_k")
 
 
 def numerical_cell_state_derivative(params, cache, t: int, k: int, *, eps: float = 1e-5) -> np.ndarray:
@@ -213,13 +230,18 @@ def cell_derivative_curves(params, X, *, h0=None, c0=None) -> dict:
     full one-step cell Jacobians; ``forget`` the product of forget gates ∏ f_j.
     Each is an array of shape (T + 1,), indexed by k.
     """
-    T = np.asarray(X).shape[0]
-    Y = np.zeros((T, np.asarray(X).shape[1], params["W_yh"].shape[1]))
-    _, cache = forward(params, X, Y, h0=h0, c0=c0, loss="mse")
+    p = check_params(params)
+    if p["W_hf"].shape != (1, 1):
+        raise ValueError(f"W_hf: expected shape (1, 1) (a scalar LSTM, H = 1), got shape "
+                         f"{p['W_hf'].shape}")
+    X = check_inputs_X(X, p["W_xf"].shape[0])
+    T = X.shape[0]
+    Y = np.zeros((T, X.shape[1], p["W_yh"].shape[1]))
+    _, cache = forward(p, X, Y, h0=h0, c0=c0, loss="mse")
     ks = np.arange(T + 1)
     out = {"k": ks}
-    out["exact"] = np.array([cell_state_derivative(params, cache, T, k)[0, 0, 0] for k in ks])
-    out["one_step"] = np.array([cell_state_jacobian_product(params, cache, T, k)[0, 0, 0] for k in ks])
-    out["forget"] = np.array([cell_state_jacobian_product(params, cache, T, k, full=False)[0, 0, 0]
+    out["exact"] = np.array([cell_state_derivative(p, cache, T, k)[0, 0, 0] for k in ks])
+    out["one_step"] = np.array([cell_state_jacobian_product(p, cache, T, k)[0, 0, 0] for k in ks])
+    out["forget"] = np.array([cell_state_jacobian_product(p, cache, T, k, full=False)[0, 0, 0]
                               for k in ks])
     return out

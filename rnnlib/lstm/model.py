@@ -43,10 +43,11 @@ from ..activations import phi
 from ..bptt import output_grads
 from ..gradcheck import check_gradients as _check_model_gradients
 from ..initialisation import init_weights
-from ..losses import loss_and_dlogits
+from ..losses import checked_loss_and_dlogits
 from ..rnn import CacheShape
-from ..validation import (check_loss, check_real, check_sequence, check_state, check_time_index,
-                          describe)
+from ..validation import (cache_array, cache_flag, cache_outputs, check_cache_core, check_finite_grads,
+                          check_finite_steps, check_loss, check_real, check_sequence, check_state,
+                          check_time_index, describe)
 from ..validation import check_params as _check_param_dict
 
 __all__ = ["PARAM_KEYS", "GATES", "LSTMCache", "init_params", "check_params", "check_cache",
@@ -136,6 +137,12 @@ def forward(params, X, Y, *, h0=None, c0=None, loss="softmax_ce", loss_mask=None
     -------
     loss : float.
     cache : :class:`LSTMCache`; ``cache.h`` and ``cache.c`` have shape (T+1, m, H).
+
+    Raises ``ValueError`` for bad input, as :func:`rnnlib.forward` does (naming
+    ``X``, ``Y``, ``h0``, ``c0``, ``loss``, ``loss_mask`` or the parameter key),
+    and :class:`rnnlib.validation.NumericalOverflow` (a ``FloatingPointError``)
+    naming the quantity (``C_t``, ``o_t``, ``L_t`` …) and the first step t at
+    which it is not finite.
     """
     check_loss(loss)
     p = check_params(params)
@@ -153,20 +160,24 @@ def forward(params, X, Y, *, h0=None, c0=None, loss="softmax_ce", loss_mask=None
     Z = (X.reshape(T * m, n_in) @ Wx).reshape(T, m, 4 * H)
     Z += b
     gates = np.empty((T, m, 4 * H))
-    for t in range(1, T + 1):
-        z = Z[t - 1]
-        z += h[t - 1] @ Wh
-        g = gates[t - 1]
-        phi(z[:, : 3 * H], "sigmoid", out=g[:, : 3 * H])        # f_t, i_t, o_t
-        np.tanh(z[:, 3 * H:], out=g[:, 3 * H:])                  # C̃_t
-        f_t, i_t, o_t, cc_t = g[:, :H], g[:, H:2 * H], g[:, 2 * H:3 * H], g[:, 3 * H:]
-        np.multiply(f_t, c[t - 1], out=c[t])
-        c[t] += i_t * cc_t
-        np.tanh(c[t], out=h[t])
-        h[t] *= o_t
-    o = (h[1:].reshape(T * m, H) @ p["W_yh"]).reshape(T, m, n_out)
-    o += p["b_y"]
-    L, dO = loss_and_dlogits(o, Yc, loss, mask / m)
+    with np.errstate(over="ignore", invalid="ignore"):     # overflow is reported below, by step
+        for t in range(1, T + 1):
+            z = Z[t - 1]
+            z += h[t - 1] @ Wh
+            g = gates[t - 1]
+            phi(z[:, : 3 * H], "sigmoid", out=g[:, : 3 * H])    # f_t, i_t, o_t
+            np.tanh(z[:, 3 * H:], out=g[:, 3 * H:])              # C̃_t
+            f_t, i_t, o_t, cc_t = g[:, :H], g[:, H:2 * H], g[:, 2 * H:3 * H], g[:, 3 * H:]
+            np.multiply(f_t, c[t - 1], out=c[t])
+            c[t] += i_t * cc_t
+            np.tanh(c[t], out=h[t])
+            h[t] *= o_t
+        check_finite_steps("gates", gates, first_step=1, where="forward pass",
+                           hint=" (a gate pre-activation was not a number)")
+        check_finite_steps("C_t", c, first_step=0, where="forward pass")
+        o = (h[1:].reshape(T * m, H) @ p["W_yh"]).reshape(T, m, n_out)
+        o += p["b_y"]
+        L, dO = checked_loss_and_dlogits(o, Yc, loss, mask / m)
     return L, LSTMCache(
         X=X, h=h, c=c, f=gates[..., :H].copy(), i=gates[..., H:2 * H].copy(),
         g_o=gates[..., 2 * H:3 * H].copy(), c_tilde=gates[..., 3 * H:].copy(),
@@ -176,18 +187,25 @@ def forward(params, X, Y, *, h0=None, c0=None, loss="softmax_ce", loss_mask=None
 
 
 def check_cache(cache, params: dict | None = None) -> LSTMCache:
-    """``cache`` must be the :class:`LSTMCache` of :func:`forward`, for parameters of ``params``' sizes."""
+    """``cache`` must be the :class:`LSTMCache` of :func:`forward`, for parameters of ``params``' sizes.
+
+    Checked, cheaply (one vectorised reduction per array): the type and shape
+    of every field — X (T, m, n_in); h, c (T+1, m, H); f, i, g_o, c_tilde
+    (T, m, H); o, dO (T, m, n_out); loss, loss_name, the flags, loss_mask —
+    the finiteness of everything the backward pass reads (X, h, c, the gates,
+    dO), and, when ``params`` (already checked) is given, that n_in, H and
+    n_out agree.  Every message names ``cache``.
+    """
     if not isinstance(cache, LSTMCache):
         raise ValueError(f"cache: expected the LSTMCache returned by rnnlib.lstm.forward, "
                          f"got {describe(cache)}")
-    if params is not None:
-        n_in, H = params["W_xf"].shape
-        n_out = params["W_yh"].shape[1]
-        T, m = cache.X.shape[:2]
-        if cache.X.shape[2] != n_in or cache.h.shape != (T + 1, m, H) or cache.dO.shape != (T, m, n_out):
-            raise ValueError(f"cache: expected a cache of an LSTM with n_in = {n_in}, H = {H} and "
-                             f"n_out = {n_out}, got X of shape {cache.X.shape}, h of shape "
-                             f"{cache.h.shape} and dO of shape {cache.dO.shape}")
+    sizes = None if params is None else params["W_xf"].shape
+    T, m, H = check_cache_core(cache, sizes, network="an LSTM")
+    cache_flag(cache, "c0_given")
+    cache_array(cache, "c", (T + 1, m, H), "(T+1, m, H)")
+    for gate in ("f", "i", "g_o", "c_tilde"):
+        cache_array(cache, gate, (T, m, H), "(T, m, H)")
+    cache_outputs(cache, T, m, None if params is None else params["W_yh"].shape[1])
     return cache
 
 
@@ -221,6 +239,9 @@ def _backward(p, cache):
         dc_next = dc[t] * f
     dh[0] = dh_next
     dc[0] = dc_next
+    hint = " (the error signal explodes)"
+    check_finite_steps("δ^h_t", dh, first_step=0, where="backward pass", backward=True, hint=hint)
+    check_finite_steps("δ^C_t", dc, first_step=0, where="backward pass", backward=True, hint=hint)
     return dZ, dh, dc, dW_yh, db_y
 
 
@@ -235,11 +256,12 @@ def bptt(params, cache) -> dict:
     p = check_params(params)
     cache = check_cache(cache, p)
     T, m, H = cache.T, cache.m, cache.H
-    dZ, dh, dc, dW_yh, db_y = _backward(p, cache)
-    dZ2 = dZ.reshape(T * m, 4 * H)
-    dWx = cache.X.reshape(T * m, -1).T @ dZ2
-    dWh = cache.h[:-1].reshape(T * m, H).T @ dZ2
-    db = dZ2.sum(axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):      # overflow is reported by step
+        dZ, dh, dc, dW_yh, db_y = _backward(p, cache)
+        dZ2 = dZ.reshape(T * m, 4 * H)
+        dWx = cache.X.reshape(T * m, -1).T @ dZ2
+        dWh = cache.h[:-1].reshape(T * m, H).T @ dZ2
+        db = dZ2.sum(axis=0)
     grads = {}
     for n, g in enumerate(GATES):
         sl = slice(n * H, (n + 1) * H)
@@ -247,7 +269,7 @@ def bptt(params, cache) -> dict:
         grads[f"W_h{g}"] = dWh[:, sl].copy()
         grads[f"b_{g}"] = db[sl].copy()
     grads.update({"W_yh": dW_yh, "b_y": db_y, "h0": dh[0].copy(), "c0": dc[0].copy()})
-    return {key: grads[key] for key in PARAM_KEYS + ("h0", "c0")}
+    return check_finite_grads({key: grads[key] for key in PARAM_KEYS + ("h0", "c0")})
 
 
 def error_signals(params, cache) -> dict:
@@ -261,7 +283,8 @@ def error_signals(params, cache) -> dict:
     """
     p = check_params(params)
     cache = check_cache(cache, p)
-    _, dh, dc, _, _ = _backward(p, cache)
+    with np.errstate(over="ignore", invalid="ignore"):
+        _, dh, dc, _, _ = _backward(p, cache)
     return {"h": dh, "c": dc}
 
 
@@ -283,8 +306,10 @@ def loss_from_state(params, X, Y, t: int, h_t, c_t, *, loss="softmax_ce", loss_m
     h_t, c_t = check_state("h_t", h_t, m, H), check_state("c_t", c_t, m, H)
     total = 0.0
     if t >= 1:                                   # L_t, through s_t = h_t W_yh + b_y
-        s_t = h_t @ p["W_yh"] + p["b_y"]
-        total += loss_and_dlogits(s_t[None], Yc[t - 1:t], loss, mask[t - 1:t] / m)[0]
+        with np.errstate(over="ignore", invalid="ignore"):
+            s_t = h_t @ p["W_yh"] + p["b_y"]
+        total = checked_loss_and_dlogits(s_t[None], Yc[t - 1:t], loss, mask[t - 1:t] / m,
+                                         first_step=t, total=total)[0]
     if t < T:                                    # L_{t+1} + … + L_T, restarted from (h_t, C_t)
         total += forward(p, X[t:], np.asarray(Y)[t:], h0=h_t, c0=c_t, loss=loss, loss_mask=mask[t:])[0]
     return float(total)

@@ -15,7 +15,7 @@ from .gradcheck import rel_error
 
 __all__ = ["compare_implementations", "check_forward", "check_output_layer_grads",
            "check_delta_recursion", "check_recurrent_double_sum", "check_input_gradients",
-           "check_cell_state_jacobian", "check_lstm_bptt", "check_chunked_tbptt"]
+           "check_cell_state_jacobian", "check_lstm_bptt", "check_chunked_tbptt", "check_gru_bptt"]
 
 
 def compare_implementations(candidate: Callable, reference: Callable, cases, *,
@@ -292,3 +292,53 @@ def check_lstm_bptt(candidate: Callable) -> bool:
 
     return compare_implementations(candidate, lstm.bptt, _lstm_bptt_cases(),
                                    name="your LSTM backward pass")
+
+
+def _gru_bptt_cases():
+    """Seeded GRU problems (params, cache) for the backward-pass exercise of chapter 10.
+
+    The data (X, Y, h_0, loss_mask) come from :func:`rnnlib.problems.random_problem`;
+    the GRU from :func:`rnnlib.gru.init_params` with every bias drawn non-zero, so
+    that no term vanishes.  T = 1, m = 1 and m > 1, H = 1, both losses, with and
+    without h_0 and a loss_mask.
+    """
+    from . import gru
+    from .problems import random_problem
+
+    def case(seed, T, m, n_in, H, n_out, loss, with_h0, with_mask):
+        prob = random_problem(T, m, n_in, H, n_out, seed=seed, loss=loss,
+                              h0_scale=0.5 if with_h0 else 0.0, mask=0.5 if with_mask else None)
+        rng = np.random.default_rng(seed + 50)
+        p = {key: rng.normal(scale=0.5, size=value.shape) if key.startswith("b_") else value
+             for key, value in gru.init_params(n_in, H, n_out, seed=seed).items()}
+        return p, gru.forward(p, prob.X, prob.Y, h0=prob.h0, loss=loss, loss_mask=prob.loss_mask)[1]
+
+    #     T  m  n_in H  n_out loss          h0     mask
+    return [case(500 + n, *spec) for n, spec in enumerate([
+        (1, 3, 2, 3, 2, "softmax_ce", True, False),
+        (4, 2, 3, 4, 3, "softmax_ce", False, False),
+        (5, 3, 2, 2, 2, "mse", True, True),
+        (3, 1, 1, 1, 1, "mse", False, True),
+        (6, 2, 2, 3, 2, "softmax_ce", True, True),
+        (2, 4, 3, 2, 2, "mse", False, False)])]
+
+
+def check_gru_bptt(candidate: Callable) -> bool:
+    """Chapter 10: check a hand-written GRU backward pass.
+
+    ``candidate(params, cache)`` receives a GRU parameter dict and the
+    :class:`rnnlib.gru.GRUCache` of :func:`rnnlib.gru.forward`, and must return
+    the gradient dict of :func:`rnnlib.gru.bptt`: every key of
+    :data:`rnnlib.gru.PARAM_KEYS` with the parameter's shape, plus ``"h0"`` of
+    shape (m, H) (returned even when h_0 was not given).  The cache fields it
+    needs are ``X`` (T, m, n_in), ``h`` (T+1, m, H), the gates ``z``, ``r`` and the
+    candidate ``h_tilde`` (T, m, H; index t − 1 is step t) and ``dO`` (T, m, n_out),
+    ∂L/∂o_t with the mask and 1/m included.  It is compared with
+    :func:`rnnlib.gru.bptt` on six seeded problems (T = 1, m = 1 and m > 1, H = 1,
+    both losses, with and without h_0 and a loss_mask) to a normwise relative
+    error of 1e-10.
+    """
+    from . import gru
+
+    return compare_implementations(candidate, gru.bptt, _gru_bptt_cases(),
+                                   name="your GRU backward pass")

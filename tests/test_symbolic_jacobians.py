@@ -66,3 +66,22 @@ def test_to_latex_is_mathjax_friendly():
     s = sj_to_latex(one_step_jacobian(net, 1))
     assert "W_{hh,21}" in s and "}_{" not in s.replace("_{hh", "").replace("_{xh", "")
     assert r"\phi'" in s and "Subs" not in s and r"\operatorname" not in s
+
+
+def test_aligned_sum_breaks_a_long_sum_into_lines_and_keeps_every_term():
+    import sympy
+
+    from rnnlib.symbolic.display import aligned_sum, to_latex
+
+    a, b, c, d, e = sympy.symbols("a b c d e", real=True)
+    expr = a - 2 * b + c**2 + d * e
+    text = aligned_sum(r"\partial y", expr, terms_per_line=2)
+    lines = text.splitlines()
+    assert lines[0] == r"\begin{aligned}" and lines[-1] == r"\end{aligned}"
+    body = lines[1:-1]
+    assert len(body) == 2 and body[0].startswith(r"\partial y &= ") and body[1].startswith(r"&\quad ")
+    # the lines, joined, are sympy's own printing of the sum, term for term
+    joined = " ".join(body).replace(r"\partial y &= ", "").replace(r"&\quad ", "").replace(r" \\", "")
+    assert joined.split() == sympy.latex(expr).split()
+    # not a sum: one line, printed by to_latex
+    assert aligned_sum("y", a * b).splitlines()[1] == "y &= " + to_latex(a * b)

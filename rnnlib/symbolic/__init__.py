@@ -7,13 +7,14 @@ does not import sympy).
   double sum, RTRL) and :func:`difference`;
 * :mod:`.jacobians` — J_t, products ∂h_t/∂h_k and the direct ∂h_t/∂h_0 (chapters 3, 6);
 * :mod:`.lstm` — one LSTM step with generic σ and ψ (chapter 8);
-* :mod:`.display` — LaTeX that reads like the book (:func:`to_latex`, :func:`abbreviate`).
+* :mod:`.gru` — one GRU step with generic σ and ψ (chapter 10);
+* :mod:`.display` — LaTeX that reads like the book (:func:`to_latex`, :func:`aligned_sum`, :func:`abbreviate`).
 
 The names of :mod:`.network`, :mod:`.gradients`, :mod:`.jacobians` and
 :mod:`.display` are importable from ``rnnlib.symbolic`` directly.
 """
-from . import display, gradients, jacobians, lstm, network
-from .display import abbreviate, to_latex
+from . import display, gradients, gru, jacobians, lstm, network
+from .display import abbreviate, aligned_sum, to_latex
 from .gradients import (
                         PARAM_KEYS,
                         delta_recursion,
@@ -33,10 +34,10 @@ from .jacobians import direct_jacobian, jacobian_product, one_step_jacobian
 from .network import SIGMOID, SymbolicRNN, is_zero, phi, phi_prime, substitute, unrolled_rnn
 
 __all__ = [
-    "display", "gradients", "jacobians", "lstm", "network",
+    "display", "gradients", "gru", "jacobians", "lstm", "network",
     "phi", "phi_prime", "SIGMOID", "SymbolicRNN", "unrolled_rnn", "substitute", "is_zero",
     "PARAM_KEYS", "squared_loss", "softmax_ce_identity", "direct_gradient", "direct_error_signal",
     "logit_errors", "output_errors", "delta_recursion", "immediate_partial_term", "gradient_delta",
     "gradient_sum_of_products", "gradient_rtrl", "difference",
-    "one_step_jacobian", "jacobian_product", "direct_jacobian", "to_latex", "abbreviate",
+    "one_step_jacobian", "jacobian_product", "direct_jacobian", "to_latex", "aligned_sum", "abbreviate",
 ]

@@ -2,6 +2,8 @@
 
 * :func:`to_latex` — φ'(a) instead of sympy's ``Subs`` form, and W_{hh,12}
   instead of a double subscript that MathJax rejects;
+* :func:`aligned_sum` — a long sum as an ``aligned`` block, a few terms per
+  line, so that it fits the page;
 * :func:`abbreviate` — every φ(a_t) written as h_t and φ'(a_t) as φ'(a_t), so a
   nested expression prints as the book writes it by hand.
 
@@ -13,7 +15,7 @@ import re
 
 import sympy
 
-__all__ = ["to_latex", "abbreviate"]
+__all__ = ["to_latex", "aligned_sum", "abbreviate"]
 
 
 def to_latex(expr) -> str:
@@ -44,6 +46,32 @@ def to_latex(expr) -> str:
     # sympy prints an unknown function "phi'" as \operatorname{phi'}; write it as \phi'.
     return re.sub(r"\\operatorname\{(\w+)'\}",
                   lambda m: sympy.latex(sympy.Symbol(m[1])) + "'", out)
+
+
+def aligned_sum(lhs: str, expr, terms_per_line: int = 2) -> str:
+    """LaTeX ``lhs = expr`` with the sum ``expr`` broken after every
+    ``terms_per_line`` terms, as an ``aligned`` block (``lhs`` is LaTeX).
+
+    The terms are sympy's own, in its printing order (``as_ordered_terms``),
+    each printed by :func:`to_latex`; a term printed with a leading minus sign
+    is joined with that sign instead of "+".  An expression that is not a sum
+    is one line.  Only the printing changes.
+    """
+    expr = sympy.sympify(expr)
+    terms = expr.as_ordered_terms() if isinstance(expr, sympy.Add) else [expr]
+    lines, line = [], ""
+    for i, term in enumerate(terms):
+        text = to_latex(term)
+        if i > 0:
+            text = text if text.startswith("-") else "+ " + text
+            if i % terms_per_line == 0:
+                lines.append(line)
+                line = "&\\quad " + text
+                continue
+        line = f"{line} {text}" if line else text
+    lines.append(line)
+    body = " \\\\\n".join(lines)
+    return f"\\begin{{aligned}}\n{lhs} &= {body}\n\\end{{aligned}}"
 
 
 def abbreviate(net, expr):

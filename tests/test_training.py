@@ -215,3 +215,66 @@ def test_exercise_checker_accepts_the_reference_and_rejects_full_bptt(capsys):
     assert check_chunked_tbptt(reference) is True
     assert check_chunked_tbptt(full) is False
     assert "not yet correct" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- divergence
+def test_a_linear_rnn_with_a_huge_W_hh_diverges_under_plain_sgd():
+    """Sure to diverge: φ = identity, W_hh = 3 I, T = 400, plain SGD without clipping.  The
+    forward pass overflows (‖h_t‖ grows like 3^t); train records the step instead of raising."""
+    from rnnlib.initialisation import params_with_W_hh
+
+    p = params_with_W_hh(3.0 * np.eye(4), 2, 1, seed=0)
+    data = lambda s: adding_problem(400, 4, seed=s)          # noqa: E731
+    with np.errstate(all="ignore"):
+        h = training.train(training.vanilla_model("linear"), p, data, optimizer=optim.SGD(0.1), steps=5)
+    assert h.diverged_at == 0 and h.diverged_reason
+    assert np.all(np.isnan(h.loss[1:])) and not h.clipped.any()
+    for k in p:                                              # the parameters before the failing step
+        np.testing.assert_array_equal(h.params[k], p[k])
+
+
+def test_a_floating_point_error_of_the_model_is_recorded_with_its_step():
+    base = training.vanilla_model()
+
+    def forward(params, X, Y, state, loss, loss_mask, calls=[0]):   # noqa: B006 - counts calls
+        calls[0] += 1
+        if calls[0] == 4:
+            raise FloatingPointError("h_t: the forward pass overflowed at step t = 2")
+        return base.forward(params, X, Y, state, loss, loss_mask)
+
+    model = training.Model("overflowing", base.init, forward, base.bptt, base.final_state, base.output)
+    h = training.train(model, rnnlib.init_params(2, 3, 1), fixed_batch(), optimizer=optim.SGD(0.1), steps=6)
+    assert h.diverged_at == 3
+    assert h.diverged_reason.startswith("FloatingPointError: h_t:")
+    assert np.all(np.isfinite(h.loss[:3])) and np.all(np.isnan(h.loss[3:]))
+
+
+def test_an_update_that_overflows_the_parameters_is_divergence():
+    class Overflowing:                       # an update that leaves W_hh infinite at its 2nd step
+        steps = 0
+
+        def step(self, params, grads):
+            self.steps += 1
+            if self.steps == 2:
+                params["W_hh"] *= np.inf
+
+    p = rnnlib.init_params(2, 3, 1, seed=0)
+    with np.errstate(all="ignore"):
+        h = training.train(training.vanilla_model(), p, fixed_batch(), optimizer=Overflowing(), steps=4)
+    assert h.diverged_at == 1 and "parameters" in h.diverged_reason
+    for k in p:
+        np.testing.assert_array_equal(h.params[k], p[k])
+
+
+def test_gru_model_one_chunk_is_gru_bptt():
+    gru = pytest.importorskip("rnnlib.gru")
+    model = training.gru_model()
+    p = gru.init_params(2, 3, 1, seed=4)
+    X, Y, mask = adding_problem(7, 2, seed=5)
+    L, g, state = training.chunked_gradients(model, p, X, Y, loss_mask=mask)
+    L_ref, cache = gru.forward(p, X, Y, loss="mse", loss_mask=mask)
+    ref = gru.bptt(p, cache)
+    assert L == L_ref and set(g) == set(p)
+    for k in p:
+        assert rnnlib.rel_error(g[k], ref[k]) < 1e-13
+    np.testing.assert_array_equal(state["h0"], cache.h[-1])

@@ -4,7 +4,14 @@ A *model* is a small bundle of functions (:class:`Model`): how to initialise
 its parameters, run the forward pass from a given state, backpropagate, and
 read the final state out of a cache.  :func:`vanilla_model` wraps
 :func:`rnnlib.forward` / :func:`rnnlib.bptt`; :func:`lstm_model` wraps
-:mod:`rnnlib.lstm`.  Nothing here re-implements a forward or backward pass.
+:mod:`rnnlib.lstm` and :func:`gru_model` wraps :mod:`rnnlib.gru` (chapter 10).
+Nothing here re-implements a forward or backward pass.
+
+Divergence.  :func:`train` stops at the first step whose loss or gradient is
+not finite, whose forward or backward pass raises ``FloatingPointError`` (an
+overflow, which the models report naming the quantity and the step), or whose
+update leaves a parameter that is not finite; it records that step in
+``History.diverged_at`` and the cause in ``History.diverged_reason``.
 
 Two different truncations exist in this book; do not confuse them.
 
@@ -32,8 +39,8 @@ import numpy as np
 from ..clipping import clip_by_norm, clip_by_value
 from ..validation import check_chunk
 
-__all__ = ["Model", "vanilla_model", "lstm_model", "chunked_gradients", "train", "History",
-           "evaluate"]
+__all__ = ["Model", "vanilla_model", "lstm_model", "gru_model", "chunked_gradients", "train",
+           "History", "evaluate"]
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,18 @@ def lstm_model() -> Model:
 
     return Model(name="LSTM", init=lstm.init_params, forward=fwd, bptt=lstm.bptt,
                  final_state=lambda cache: {"h0": cache.h[-1].copy(), "c0": cache.c[-1].copy()},
+                 output=lambda cache: cache.o)
+
+
+def gru_model() -> Model:
+    """The GRU of :mod:`rnnlib.gru` (chapter 10); its state is h."""
+    from .. import gru
+
+    def fwd(params, X, Y, state, loss, loss_mask):
+        return gru.forward(params, X, Y, h0=state.get("h0"), loss=loss, loss_mask=loss_mask)
+
+    return Model(name="GRU", init=gru.init_params, forward=fwd, bptt=gru.bptt,
+                 final_state=lambda cache: {"h0": cache.h[-1].copy()},
                  output=lambda cache: cache.o)
 
 
@@ -150,7 +169,13 @@ class History:
     grad_norm : (steps,) global 2-norm of the gradient *before* clipping.
     clipped : (steps,) bool, whether clipping changed the gradient.
     params : the parameters after training (a new dict; the input is not modified).
-    diverged_at : the step at which a non-finite loss or gradient stopped training, or None.
+        After a divergence, the parameters as they were before the failing step.
+    diverged_at : the step (0-based) at which training stopped because the loss or the
+        gradient was not finite, the forward or backward pass raised ``FloatingPointError``,
+        or the update made a parameter non-finite; None if every step went through.
+        Entries of ``loss`` and ``grad_norm`` from that step on are NaN, except the
+        failing step's own values when they were computed.
+    diverged_reason : what stopped training, as text (None if nothing did).
     """
 
     loss: np.ndarray
@@ -159,6 +184,7 @@ class History:
     params: dict
     diverged_at: int | None = None
     settings: dict = field(default_factory=dict)
+    diverged_reason: str | None = None
 
 
 def train(model: Model, params: dict, data: Callable, *, optimizer, steps: int,
@@ -186,6 +212,8 @@ def train(model: Model, params: dict, data: Callable, *, optimizer, steps: int,
     Returns
     -------
     :class:`History`.  The run is deterministic given ``params`` and ``data``.
+    A divergence (see the module docstring) ends the run early; it is recorded,
+    not raised.
     """
     from tqdm.auto import tqdm
 
@@ -204,15 +232,22 @@ def train(model: Model, params: dict, data: Callable, *, optimizer, steps: int,
     losses = np.full(steps, np.nan)
     norms = np.full(steps, np.nan)
     clipped = np.zeros(steps, dtype=bool)
-    diverged = None
+    diverged, reason = None, None
     for step in tqdm(range(steps), disable=not progress, desc=desc or model.name,
                      mininterval=1.0, leave=False):
         X, Y, mask = data(step)
-        L, grads, _ = chunked_gradients(model, params, X, Y, chunk=chunk, loss=loss, loss_mask=mask)
-        n = float(np.sqrt(sum(float(np.sum(g * g)) for g in grads.values())))
+        try:
+            L, grads, _ = chunked_gradients(model, params, X, Y, chunk=chunk, loss=loss,
+                                            loss_mask=mask)
+        except FloatingPointError as err:          # an overflow the model reports by name
+            diverged, reason = step, f"FloatingPointError: {err}"
+            break
+        with np.errstate(over="ignore", invalid="ignore"):
+            n = float(np.sqrt(sum(float(np.sum(g * g)) for g in grads.values())))
         losses[step], norms[step] = L, n
         if not (np.isfinite(L) and np.isfinite(n)):
             diverged = step
+            reason = "non-finite loss" if not np.isfinite(L) else "non-finite gradient norm"
             break
         if clip_norm is not None:
             grads, _ = clip_by_norm(grads, clip_norm)
@@ -221,9 +256,14 @@ def train(model: Model, params: dict, data: Callable, *, optimizer, steps: int,
             new = clip_by_value(grads, clip_value)
             clipped[step] = any(np.any(new[k] != grads[k]) for k in grads)
             grads = new
+        before = {k: v.copy() for k, v in params.items()}
         optimizer.step(params, grads)
+        if not all(np.all(np.isfinite(v)) for v in params.values()):
+            diverged, reason = step, "non-finite parameters after the update"
+            params = before
+            break
     return History(loss=losses, grad_norm=norms, clipped=clipped, params=params,
-                   diverged_at=diverged,
+                   diverged_at=diverged, diverged_reason=reason,
                    settings={"model": model.name, "steps": int(steps), "loss": loss,
                              "clip_norm": clip_norm, "clip_value": clip_value, "chunk": chunk})
 

@@ -1,5 +1,7 @@
 # Two commands for a new user (README): `make book` and `make test`.
-# Each creates .venv if it is missing and installs the pinned requirements.
+# Each creates .venv if it is missing and installs the pinned requirements: the readers'
+# environment (requirements.txt, also Binder's) and the build and test tools on top
+# (requirements-dev.txt, which includes requirements.txt: one resolution, one lock).
 
 PYTHON ?= python3
 VENV   := .venv
@@ -13,7 +15,7 @@ NBVAL_FLAGS := --nbval-lax --nbval-current-env \
                -n 2 --dist loadfile --durations=0 -p no:cacheprovider
 
 .PHONY: help venv book test test-lib test-notebooks test-build lab bench freeze clean
-.PHONY: assets browser test-site test-workflows pdf
+.PHONY: assets browser test-site test-workflows test-lab test-latex pdf tidy-notebooks
 
 NPM      ?= npm
 CHROMIUM ?= /usr/bin/chromium
@@ -22,14 +24,15 @@ WORKFLOWS  := .github/workflows/ci.yml .github/workflows/publish.yml
 
 help:
 	@echo "make book   build the website into _build/html"
-	@echo "make test   library tests, notebook checks (nbval) and a strict book build"
+	@echo "make test   library tests, notebook checks (nbval), a strict book build,"
+	@echo "            browser tests of the site and every chapter in a real JupyterLab"
 	@echo "make lab    open the notebooks in JupyterLab"
 	@echo "make bench  run the benchmarks (not part of make test)"
 	@echo "make pdf    the whole book as one PDF (needs TeX Live; not part of make test)"
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -66,10 +69,12 @@ test: venv
 	$(MAKE) test-notebooks
 	$(MAKE) test-build
 	$(MAKE) test-workflows
+	$(MAKE) test-latex
 	$(MAKE) test-site
+	$(MAKE) test-lab
 
 test-lib: venv
-	$(BIN)/python -m pytest tests/ -q -p no:cacheprovider --ignore=tests/site -n 2 --durations=10
+	$(BIN)/python -m pytest tests/ -q -p no:cacheprovider --ignore=tests/site --ignore=tests/lab --ignore=tests/latex -n 2 --durations=10
 
 test-notebooks: venv
 	$(BIN)/python -m pytest $(NBVAL_FLAGS) notebooks/
@@ -78,6 +83,12 @@ test-notebooks: venv
 test-build: venv assets
 	rm -rf _build/.jupyter_cache _build/jupyter_execute
 	$(BIN)/jupyter-book build . -W -n --keep-going
+
+# The PDF's LaTeX source (not the PDF: that needs TeX Live, see `make pdf`), from the
+# execution cache of test-build, checked by tests/latex.
+test-latex: venv assets
+	$(BIN)/jupyter-book build . --builder latex -W -n --keep-going
+	$(BIN)/python -m pytest tests/latex -q -p no:cacheprovider
 
 # The GitHub workflows, against GitHub's schema (shipped with check-jsonschema: offline).
 test-workflows: venv
@@ -89,10 +100,20 @@ test-site: venv browser
 	@test -f _build/html/index.html || { echo "make: no built site in _build/html; run make book (or make test-build) first" >&2; exit 1; }
 	BPTT_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest tests/site -q -p no:cacheprovider -n 2 --dist loadgroup
 
+# Every chapter in a real JupyterLab (127.0.0.1, a token) driven by Chromium: run all
+# cells, move every control of every live widget, check the figure is redrawn, the
+# console is clean and every figure follows the book's style (tests/lab/labharness.py).
+test-lab: venv browser
+	BPTT_LAB=1 BPTT_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest tests/lab -q -p no:cacheprovider --durations=5
+
+# After `jupyter nbconvert --execute --inplace`: titles, tags, widget state, install URL.
+tidy-notebooks: venv
+	$(BIN)/python tools/tidy_notebooks.py notebooks/*.ipynb
+
 # The whole book as one PDF (xelatex through latexmk; Debian's TeX Live, offline).
 TEX_PACKAGES := texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended \
                 texlive-xetex latexmk fonts-freefont-otf
-pdf: venv
+pdf: venv assets
 	@if ! command -v xelatex >/dev/null 2>&1 || ! command -v latexmk >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(TEX_PACKAGES); \
@@ -103,8 +124,9 @@ pdf: venv
 lab: venv
 	$(BIN)/jupyter lab notebooks/
 
+# Rewrite requirements.txt (readers, Binder) and requirements-dev.txt (tools) from .venv.
 freeze: venv
-	$(BIN)/python -m pip freeze --exclude-editable
+	$(BIN)/python tools/lock.py
 
 clean:
 	rm -rf _build
@@ -121,7 +143,9 @@ $(BENCH_STAMP): benchmarks/requirements.txt pyproject.toml
 	@touch $(BENCH_STAMP)
 
 bench: venv $(BENCH_STAMP)
-	$(BENCH_PY) benchmarks/peers.py
+	BENCH_THREADS=1 $(BENCH_PY) benchmarks/peers.py
+	BENCH_THREADS=2 $(BENCH_PY) benchmarks/peers.py
+	$(BENCH_PY) benchmarks/speed_checks.py
 	$(BENCH_PY) benchmarks/scaling.py
 	$(BENCH_PY) benchmarks/memory.py
 	$(BIN)/python benchmarks/widget_latency.py

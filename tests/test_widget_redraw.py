@@ -45,6 +45,8 @@ WIDGET_DRAWS = {
              {"forget_bias": 3.0, "gain": 1.5}),
     "ch09": (lambda: plots.remedies.draw_windows, {"tau": 3, "chunk": 4, "scale": 1.5},
              {"tau": 0, "chunk": 12, "scale": 0.6}),
+    "ch10": (lambda: plots.gru.draw_flow, {"update_bias": 0.0, "reset_bias": 0.0, "forget_bias": 0.0},
+             {"update_bias": 4.0, "reset_bias": -2.0, "forget_bias": 3.0}),
 }
 
 

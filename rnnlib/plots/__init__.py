@@ -16,11 +16,13 @@ module                chapter
 :mod:`.vanishing`     7. vanishing and exploding gradients
 :mod:`.lstm`          8. the LSTM
 :mod:`.remedies`      9. clipping, truncation, training
+:mod:`.gru`           10. the GRU
 ====================  ==========================================
 
 Nothing in ``rnnlib`` outside this package imports matplotlib or ipywidgets.
 """
 from . import (
+               gru,
                hidden_error,
                input_weights,
                jacobian_products,
@@ -35,9 +37,9 @@ from . import (
 from .style import COLORS, book_style, jshtml_animation, live, table
 
 __all__ = ["style", "unrolling", "output_layer", "hidden_error", "recurrent_weights", "input_weights",
-           "jacobian_products", "vanishing", "lstm", "remedies", "book_style", "jshtml_animation",
+           "jacobian_products", "vanishing", "lstm", "remedies", "gru", "book_style", "jshtml_animation",
            "live", "table", "COLORS"]
 
 #: The chapter modules, in book order (each has ``widget`` and ``animation``).
 CHAPTERS = (unrolling, output_layer, hidden_error, recurrent_weights, input_weights, jacobian_products,
-            vanishing, lstm, remedies)
+            vanishing, lstm, remedies, gru)

@@ -4,8 +4,8 @@
 the part δ_{t+1} J_{t+1} that flows back from later steps
 (:mod:`rnnlib.signals`).  It follows the redraw protocol of
 :mod:`rnnlib.plots.style`; :func:`widget` is the live widget and
-:func:`animation` its kernel-free counterpart.  Labels are plain Unicode, not
-mathtext, to keep redraws fast.
+:func:`animation` its kernel-free counterpart.  Colours: G_t blue, δ_{t+1}J_{t+1}
+orange, δ_t green.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import numpy as np
 from .. import signals
 from ..initialisation import with_spectral_radius
 from ..problems import random_problem
-from .style import COLORS, jshtml_animation, keep, live, new_figure, parts
+from .style import BLUE, GREEN, GREY, MAX_WIDTH_IN, ORANGE, jshtml_animation, keep, live, new_figure, parts
 
 __all__ = ["FLOW_T", "flow_problem", "draw_error_flow", "widget", "animation"]
 
@@ -59,29 +59,30 @@ def draw_error_flow(t: int = 1, scale: float = 1.0, seed: int = 3, fig=None):
     units = np.arange(FLOW_H)
     stored = parts(fig, ("error_flow", seed))
     if stored is None:
-        fig, (ax0, ax1) = new_figure(fig, 2, (9.0, 3.4), [1.6, 1])
+        fig, (ax0, ax1) = new_figure(fig, 2, (MAX_WIDTH_IN, 3.8), [1.7, 1])
         stored = keep(fig, ("error_flow", seed), axes=(ax0, ax1))
         w = 0.38
         stored["norm_bars"] = (
-            ax0.bar(steps - w / 2, nG, w, color=COLORS[0], label="‖G_t‖ own output"),
-            ax0.bar(steps + w / 2, nB, w, color=COLORS[1], label="‖δ_{t+1} J_{t+1}‖ from later"))
-        stored["norm_line"], = ax0.plot(steps, nD, "o-", color=COLORS[3], ms=4, label="‖δ_t‖ total")
-        stored["now"] = ax0.axvline(1, color="#808080", lw=0.8, ls=":")
+            ax0.bar(steps - w / 2, nG, w, color=BLUE, label=r"$\|G_t\|$, own output"),
+            ax0.bar(steps + w / 2, nB, w, color=ORANGE, label=r"$\|\delta_{t+1} J_{t+1}\|$, from later"))
+        stored["norm_line"], = ax0.plot(steps, nD, "o-", color=GREEN, ms=5, lw=2,
+                                        label=r"$\|\delta_t\|$, total")
+        stored["now"] = ax0.axvline(1, color=GREY, lw=0.8, ls=":")
         ax0.set_xlim(0.4, FLOW_T + 0.6)
-        ax0.set_xticks(steps)
-        ax0.set_xlabel("step t (the backward pass runs right to left)")
-        stored["title"] = ax0.set_title("", fontsize=10)
-        ax0.legend(fontsize=8, loc="upper left")
+        ax0.set_xticks(steps[::2] if FLOW_T > 8 else steps)
+        ax0.set_xlabel("step $t$ (the backward pass runs right to left)")
+        stored["title"] = ax0.set_title("")
+        ax0.legend(loc="upper left", ncol=1)
         stored["vector_bars"] = (
-            ax1.barh(units - 0.27, G[0], 0.27, color=COLORS[0], label="G_t"),
-            ax1.barh(units, back[0], 0.27, color=COLORS[1], label="δ_{t+1} J_{t+1}"),
-            ax1.barh(units + 0.27, delta[0], 0.27, color=COLORS[3], label="δ_t = sum"))
-        ax1.axvline(0, color="#808080", lw=0.8)
+            ax1.barh(units - 0.27, G[0], 0.27, color=BLUE),
+            ax1.barh(units, back[0], 0.27, color=ORANGE),
+            ax1.barh(units + 0.27, delta[0], 0.27, color=GREEN))
+        ax1.axvline(0, color=GREY, lw=0.8)
         ax1.set_yticks(units)
         ax1.set_ylabel("hidden unit")
         ax1.invert_yaxis()
-        stored["vector_title"] = ax1.set_title("", fontsize=9)
-        fig.subplots_adjust(left=0.06, right=0.98, bottom=0.15, top=0.9, wspace=0.25)
+        stored["vector_title"] = ax1.set_title("")
+        fig.subplots_adjust(left=0.06, right=0.99, bottom=0.15, top=0.9, wspace=0.28)
     ax0, ax1 = stored["axes"]
     shown = steps >= t                                   # steps the backward pass has visited
     for bars, norms in zip(stored["norm_bars"], (nG, nB)):
@@ -90,14 +91,14 @@ def draw_error_flow(t: int = 1, scale: float = 1.0, seed: int = 3, fig=None):
             bar.set_visible(visible)
     stored["norm_line"].set_data(steps[shown], nD[shown])
     stored["now"].set_xdata([t, t])
-    ax0.set_ylim(0, 1.15 * max(nG.max(), nD.max(), nB.max()))
-    stored["title"].set_text(f"backward pass at t = {t},  ρ(W_hh) = {float(scale):.2f}")
+    ax0.set_ylim(0, 1.75 * max(nG.max(), nD.max(), nB.max()))       # room for the legend
+    stored["title"].set_text(rf"backward pass at $t = {t}$, $\rho(W_{{hh}}) = {float(scale):.2f}$")
     for bars, vector in zip(stored["vector_bars"], (G, back, delta)):
         for bar, width in zip(bars, vector[t - 1]):
             bar.set_width(width)
     lim = 1.1 * max(np.abs(G).max(), np.abs(back).max(), np.abs(delta).max())
     ax1.set_xlim(-lim, lim)
-    stored["vector_title"].set_text(f"step {t}: G_t (blue), from later (orange),\nδ_t (red)")
+    stored["vector_title"].set_text(f"the three vectors at step {t}")
     return fig
 
 
@@ -121,6 +122,6 @@ def animation(scale: float = 1.0, seed: int = 3):
         alt=(f"Bar chart redrawn as the backward pass moves from step 12 down to step 1 "
              f"(tanh, spectral radius of W_hh {scale:g}): at each visited step a blue bar for the "
              "norm of the own output error, an orange bar for the norm of the error flowing back "
-             "from the next step (zero at step 12), and a red line for the norm of the total error "
+             "from the next step (zero at step 12), and a green line for the norm of the total error "
              "signal; a side panel shows the six entries of the three vectors at the current step."),
         caption=f"Swept parameter: the step t, backward from 12 to 1 (ρ(W_hh) = {scale:g})")

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..problems import scaled_problem
 from ..terms import step_contributions
-from .style import activation_control, keep, live, new_figure, parts, sweep_animation
+from .style import BLUE, activation_control, keep, live, new_figure, parts, sweep_animation
 
 #: The values of ‖W_hh‖₂ that :func:`animation` sweeps by default (its frames).
 ANIMATION_SCALES = np.round(np.linspace(0.2, 2.2, 9), 2)
@@ -38,19 +38,19 @@ def draw_step_contributions(scale: float = 1.0, activation: str = "tanh", T: int
         logs = np.log10(np.maximum(s, 1e-300))
     stored = parts(fig, ("step_contributions", T))
     if stored is None:
-        fig, ax = new_figure(fig, 1, (6.0, 3.2))
-        bars = ax.bar(np.arange(1, T + 1), np.zeros(T), bottom=floor, color="#0072B2")
+        fig, ax = new_figure(fig, 1, (7.0, 3.6))
+        bars = ax.bar(np.arange(1, T + 1), np.zeros(T), bottom=floor, color=BLUE)
         ax.set_ylim(floor, 1.0)
         ax.set_xticks(range(1, T + 1))
-        ax.set_xlabel("input step k")
-        ax.set_ylabel("log₁₀ ‖X_kᵀ Δ_k‖_F")
+        ax.set_xlabel("input step $k$")
+        ax.set_ylabel(r"$\log_{10}\|X_k^\top \Delta_k\|_F$")
         ax.grid(True, axis="y")
-        fig.subplots_adjust(left=0.12, right=0.98, bottom=0.16, top=0.88)
+        fig.subplots_adjust(left=0.12, right=0.98, bottom=0.15, top=0.82)
         stored = keep(fig, ("step_contributions", T), axes=ax, bars=bars)
     for bar, height in zip(stored["bars"], np.maximum(logs, floor) - floor):
         bar.set_height(height)
-    stored["axes"].set_title(f"share of ∂L/∂W_xh entering at step k;  ‖W_hh‖₂ = {scale:.2f}, {activation}",
-                            fontsize=10)
+    stored["axes"].set_title(r"the part of $\partial L/\partial W_{xh}$ that enters at step $k$" + "\n"
+                             + rf"$\|W_{{hh}}\|_2 = {scale:.2f}$, {activation}")
     return fig
 
 

@@ -26,7 +26,8 @@ from ..jacobians import (
     spectral_radius,
 )
 from ..problems import random_problem
-from .style import COLORS, activation_control, jshtml_animation, keep, live, parts, plain_log_ticks, positive, pyplot
+from .style import BLUE, GREEN, GREY, MAX_WIDTH_IN, ORANGE, VERMILION
+from .style import activation_control, jshtml_animation, keep, live, parts, plain_log_ticks, positive, pyplot
 
 __all__ = ["EXPLORER_H", "EXPLORER_T", "explorer_problem", "draw_jacobian_explorer", "widget",
            "animation", "nonnormal_figure"]
@@ -71,34 +72,40 @@ def _render_explorer(fig, t, k, rho, activation):
     stored = parts(fig, "explorer")
     if stored is None:
         fig.clf()
-        ax0, ax1 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.5]})
-        # Plain-text labels and no colorbar keep a redraw cheap; the colour scale is ±max|entry|.
+        ax0, ax1 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.9]})
+        # No colorbar keeps a redraw cheap; the colour scale is ±max|entry| (in the title).
         image = ax0.imshow(P, cmap="RdBu_r", vmin=-v, vmax=v)
         ax0.set_xticks([])
         ax0.set_yticks([])
-        ax0.set_xlabel("columns: h_k,  rows: h_t")
-        lines = [ax1.semilogy([], [], "--", color="#808080", label="bound (γ_W γ_h)^(t−k)")[0],
-                 ax1.semilogy([], [], color=COLORS[0], lw=3, label="‖∂h_t/∂h_k‖₂")[0],
-                 ax1.semilogy([], [], color=COLORS[1], lw=1.2, ls="-.", label="‖∂h_t/∂h_k‖_F")[0]]
-        chosen = ax1.axvline(t - k, color=COLORS[3], lw=1, ls=":")
-        ax1.set_xlabel("lag t − k")
-        plain_log_ticks(ax1)
+        ax0.set_xlabel("columns: $h_k$, rows: $h_t$")
+        # The Frobenius norm is drawn as circles over the 2-norm line: where the product is
+        # nearly rank one the two coincide, and both stay visible.
+        # The lines keep plain names (label); the legend shows them in mathtext.
+        lines = [ax1.semilogy([], [], "--", color=GREY, lw=1.5, label="bound (γ_W γ_h)^(t−k)")[0],
+                 ax1.semilogy([], [], color=BLUE, lw=2.5, label="‖∂h_t/∂h_k‖₂")[0],
+                 ax1.semilogy([], [], ls="none", marker="o", ms=5, mew=1.3, markevery=2, color=ORANGE,
+                              markerfacecolor="none", zorder=3, label="‖∂h_t/∂h_k‖_F")[0]]
+        legend_labels = [r"bound $(\gamma_W\gamma_h)^{t-k}$", r"$\|\partial h_t/\partial h_k\|_2$",
+                         r"$\|\partial h_t/\partial h_k\|_F$ (circles)"]
+        chosen = ax1.axvline(t - k, color=VERMILION, lw=1.2, ls=":")
+        ax1.set_xlabel("lag $t - k$ (dotted: the chosen $k$)")
+        plain_log_ticks(ax1, numticks=6)
         ax1.set_xlim(0, EXPLORER_T)
         ax1.set_xticks(range(0, EXPLORER_T + 1, 10))
         ax1.set_ylim(1e-12, 1e8)
-        ax1.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        ax1.legend(lines, legend_labels, loc="best", handlelength=1.4, borderpad=0.2, labelspacing=0.3)
         ax1.grid(True, which="major")
-        fig.subplots_adjust(left=0.02, right=0.78, bottom=0.14, top=0.9, wspace=0.3)   # fixed: fast redraws
+        fig.subplots_adjust(left=0.02, right=0.99, bottom=0.15, top=0.88, wspace=0.22)   # fixed: fast redraws
         stored = keep(fig, "explorer", axes=(ax0, ax1), image=image, lines=lines, chosen=chosen)
     # A redraw only updates the data and the titles of the artists drawn above.
     ax0, ax1 = stored["axes"]
     stored["image"].set_data(P)
     stored["image"].set_clim(-v, v)
-    ax0.set_title(f"∂h_{t}/∂h_{k}   (±{v:.0e})", fontsize=10)
+    ax0.set_title(rf"$\partial h_{{{t}}}/\partial h_{{{k}}}$ (scale $\pm${v:.0e})")
     for line, y in zip(stored["lines"], (bound, positive(sv[:, 0]), positive(frob))):
         line.set_data(lags, y)
     stored["chosen"].set_xdata([t - k, t - k])
-    ax1.set_title(f"{activation}: ρ(W_hh) = {rho:.2f}, γ_W γ_h = {gw * GAMMA[activation]:.2f}", fontsize=10)
+    ax1.set_title(rf"{activation}: $\rho(W_{{hh}}) = {rho:.2f}$, $\gamma_W\gamma_h = {gw * GAMMA[activation]:.2f}$")
 
 
 def draw_jacobian_explorer(t: int = 40, k: int = 30, rho: float = 1.0, activation: str = "tanh",
@@ -109,7 +116,7 @@ def draw_jacobian_explorer(t: int = 40, k: int = 30, rho: float = 1.0, activatio
     Pass a figure this function returned as ``fig`` to redraw it (a slider move).
     """
     if fig is None:
-        fig = pyplot().figure(figsize=(9.0, 3.6))
+        fig = pyplot().figure(figsize=(MAX_WIDTH_IN, 3.9))
     _render_explorer(fig, t, k, rho, activation)
     return fig
 
@@ -150,14 +157,14 @@ def nonnormal_figure(W=((0.5, 4.0), (0.0, 0.5)), K=30):
     norms = power_norms(W, K)
     rho, g = spectral_radius(W), spectral_norm(W)
     normal = np.diag(np.linalg.eigvals(W).real)           # same eigenvalues, normal
-    fig, ax = plt.subplots(figsize=(6.4, 3.4))
-    ax.semilogy(k, norms, "o-", ms=3, color=COLORS[0], label=r"$\|W^k\|_2$ (non-normal $W$)")
-    ax.semilogy(k, power_norms(normal, K), color=COLORS[2], label=rf"$\rho(W)^k$ = {rho:g}$^k$ (a normal matrix)")
-    ax.semilogy(k, g ** k, "--", color="#808080", label=rf"$\|W\|_2^k$ = {g:.3f}$^k$")
+    fig, ax = plt.subplots(figsize=(7.4, 3.8))
+    ax.semilogy(k, norms, "o-", ms=3, color=BLUE, label=r"$\|W^k\|_2$ (non-normal $W$)")
+    ax.semilogy(k, power_norms(normal, K), color=GREEN, label=rf"$\rho(W)^k = {rho:g}^k$ (a normal matrix)")
+    ax.semilogy(k, g ** k, "--", color=GREY, label=rf"$\|W\|_2^k = {g:.3f}^k$")
     ax.set_ylim(1e-6, 1e3)
     ax.set_xlabel(r"power $k$")
     ax.grid(True, which="major")
-    ax.legend(fontsize=9)
-    ax.set_title(r"$W = [[0.5, 4], [0, 0.5]]$: same eigenvalues, very different powers", fontsize=10)
+    ax.legend(loc="lower left")
+    ax.set_title(r"$W = [[0.5, 4], [0, 0.5]]$: same eigenvalues, very different powers")
     fig.tight_layout()
     return fig

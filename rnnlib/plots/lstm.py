@@ -16,39 +16,39 @@ from __future__ import annotations
 import numpy as np
 
 from ..comparison import flow_curves
-from .style import COLORS, jshtml_animation, keep, live, parts, pyplot
+from .style import BLUE, GREEN, ORANGE, VERMILION, jshtml_animation, keep, live, parts, pyplot
 
 __all__ = ["draw_flow", "widget", "animation", "draw_cell_derivatives"]
 
 
-_FLOW_MARGINS = {"left": 0.11, "right": 0.97, "top": 0.92, "bottom": 0.25}
+_FLOW_MARGINS = {"left": 0.12, "right": 0.98, "top": 0.91, "bottom": 0.27}
 
 
 def _rnn_label(gain):
-    return rf"vanilla RNN (gain {gain:.2g}), $\|\partial L_T/\partial h_k\|$"
+    return rf"RNN (gain {gain:.2g}) $\|\partial L_T/\partial h_k\|$"
 
 
 def _flow_title(curves, forget_bias):
-    return rf"forget-gate bias $b_f$ = {forget_bias:.2g}  (mean $f_t$ = {curves['f_mean']:.2f})"
+    return rf"LSTM forget-gate bias $b_f = {forget_bias:.2g}$ (mean $f_t = {curves['f_mean']:.2f}$)"
 
 
 def _flow_axes(ax, curves, forget_bias, gain):
     k = curves["k"]
     ax.clear()
-    ax.semilogy(k, curves["rnn_h"], color=COLORS[0], lw=2, label=_rnn_label(gain))
-    ax.semilogy(k, curves["lstm_h"], color=COLORS[1], lw=2, ls="--",
-                label=r"LSTM, $\|\partial L_T/\partial h_k\|$")
-    ax.semilogy(k, curves["lstm_c"], color=COLORS[2], lw=2,
-                label=r"LSTM, $\|\partial L_T/\partial C_k\|$")
+    ax.semilogy(k, curves["rnn_h"], color=BLUE, lw=2, label=_rnn_label(gain))
+    ax.semilogy(k, curves["lstm_h"], color=ORANGE, lw=2, ls="--",
+                label=r"LSTM $\|\partial L_T/\partial h_k\|$")
+    ax.semilogy(k, curves["lstm_c"], color=GREEN, lw=2,
+                label=r"LSTM $\|\partial L_T/\partial C_k\|$")
     ax.set_ylim(1e-20, 1e3)
     ax.set_xlim(0, k[-1])
-    ax.set_xlabel("step k (the loss is at the last step T)")
-    ax.set_ylabel("norm relative to k = T")
+    ax.set_xlabel("step $k$ (the loss is at the last step $T$)")
+    ax.set_ylabel("norm relative to $k = T$")
     ax.set_title(_flow_title(curves, forget_bias))
     ax.set_yticks([1e-20, 1e-15, 1e-10, 1e-5, 1e0])
     ax.grid(True, which="major")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, fontsize=8.5,
-              handlelength=1.6, columnspacing=1.0)
+    # below the axes: the curves cross every corner of the plot for some b_f
+    ax.legend(loc="upper center", bbox_to_anchor=(0.45, -0.16), ncol=2, columnspacing=1.2)
 
 
 def _update_flow_axes(ax, curves, forget_bias, gain):
@@ -72,7 +72,7 @@ def draw_flow(forget_bias: float = 0.0, gain: float = 1.0, fig=None):
         _update_flow_axes(fig.axes[0], curves, forget_bias, gain)
         return fig
     if fig is None:
-        fig = pyplot().figure(figsize=(7.5, 4.4))
+        fig = pyplot().figure(figsize=(7.5, 4.8))
     fig.clear()
     ax = fig.subplots()
     fig.subplots_adjust(**_FLOW_MARGINS)         # fixed margins: cheaper than tight_layout
@@ -97,19 +97,20 @@ def animation(biases=None, gain: float = 1.0):
 
 def draw_cell_derivatives(curves):
     """Plot :func:`cell_derivative_curves`: |value| on a log scale against k."""
-    fig, ax = pyplot().subplots(figsize=(7.0, 3.8))
+    fig, ax = pyplot().subplots(figsize=(7.6, 4.0))
     k = curves["k"]
-    ax.semilogy(k, np.abs(curves["exact"]), "o-", color=COLORS[0], lw=2,
+    ax.semilogy(k, np.abs(curves["exact"]), "o-", color=BLUE, lw=2,
                 label=r"exact $\partial C_T/\partial C_k$ (joint state Jacobians)")
-    ax.semilogy(k, np.abs(curves["one_step"]), "s--", color=COLORS[3], lw=1.5,
+    ax.semilogy(k, np.abs(curves["one_step"]), "s--", color=VERMILION, lw=1.5,
                 label=r"product of one-step $\partial C_j/\partial C_{j-1}$")
-    ax.semilogy(k, np.abs(curves["forget"]), "^:", color=COLORS[2], lw=1.5,
+    ax.semilogy(k, np.abs(curves["forget"]), "^:", color=GREEN, lw=1.5,
                 label=r"forget gates only, $\prod_j f_j$")
-    ax.set_xlabel("k")
+    ax.set_xlabel("$k$")
     ax.set_ylabel(r"absolute value")
     ax.set_xlim(k[0] - 0.3, k[-1] + 0.3)
     ax.grid(True, which="major")
-    ax.legend(fontsize=10)
+    # below the axes: the curves cross every corner of the plot for some b_f
+    ax.legend(loc="upper center", bbox_to_anchor=(0.45, -0.16), ncol=2, columnspacing=1.2)
     fig.tight_layout()
     return fig
 

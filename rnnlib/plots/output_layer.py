@@ -5,7 +5,7 @@ the running sum that becomes ∂L/∂W_yh (:func:`rnnlib.signals.output_layer_co
 It follows the redraw protocol of :mod:`rnnlib.plots.style`: pass the figure it
 returned back as ``fig`` and only the bars, images and titles change, which is
 what :func:`widget` (live) and :func:`animation` (kernel-free) do.  Labels are
-plain Unicode, not mathtext, to keep redraws fast.
+mathtext; matplotlib caches each parsed string, so a redraw stays fast.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import signals
 from ..problems import random_problem
-from .style import COLORS, jshtml_animation, keep, live, new_figure, parts
+from .style import BLUE, GREY, MAX_WIDTH_IN, ORANGE, jshtml_animation, keep, live, new_figure, parts
 
 __all__ = ["OUTPUT_T", "output_problem", "draw_output_layer", "widget", "animation"]
 
@@ -51,32 +51,34 @@ def draw_output_layer(t: int = 1, seed: int = 2, fig=None):
     C, running, v_step, v_sum = _output_sums(seed)                 # one colour scale per panel
     stored = parts(fig, ("output_layer", seed))
     if stored is None:
-        fig, (ax0, ax1, ax2) = new_figure(fig, 3, (9.0, 3.2), [0.8, 1, 1])
+        fig, (ax0, ax1, ax2) = new_figure(fig, 3, (MAX_WIDTH_IN, 3.5), [1, 1, 1])
         stored = keep(fig, ("output_layer", seed))
         stored["bars"] = ax0.bar(np.arange(OUTPUT_N), np.zeros(OUTPUT_N))
-        ax0.axhline(0, color="#808080", lw=0.8)
+        ax0.axhline(0, color=GREY, lw=0.8)
         ax0.set_ylim(-1.05, 1.05)
         ax0.set_xticks(range(OUTPUT_N))
-        ax0.set_xlabel("class j (orange: the label y_t)")
-        stored["titles"] = [ax0.set_title("", fontsize=10)]
+        ax0.set_xlabel("class $j$ (orange: $y_t$)")
+        stored["titles"] = [ax0.set_title("")]
         stored["images"] = []
         for ax, v in ((ax1, v_step), (ax2, v_sum)):
             stored["images"].append(ax.imshow(np.zeros((OUTPUT_H, OUTPUT_N)), cmap="RdBu_r", vmin=-v, vmax=v))
-            stored["titles"].append(ax.set_title("", fontsize=10))
-            ax.set_xlabel("output j")
-            ax.set_ylabel("hidden unit a")
+            stored["titles"].append(ax.set_title(""))
+            ax.set_xlabel("output $j$")
+            ax.set_ylabel("hidden unit $a$")
             ax.set_xticks(range(OUTPUT_N))
             ax.set_yticks(range(OUTPUT_H))
-        fig.subplots_adjust(left=0.06, right=0.98, bottom=0.17, top=0.86, wspace=0.35)
+        fig.subplots_adjust(left=0.07, right=0.99, bottom=0.16, top=0.8, wspace=0.45)
     d = cache.dO[t - 1, 0]
     for j, bar in enumerate(stored["bars"]):
         bar.set_height(d[j])
-        bar.set_facecolor(COLORS[3] if j == Y[t - 1, 0] else COLORS[0])
+        bar.set_facecolor(ORANGE if j == Y[t - 1, 0] else BLUE)
     stored["images"][0].set_data(C[t - 1])
     stored["images"][1].set_data(running[t - 1])
     for title, text in zip(stored["titles"],
-                           (f"∂L_{t}/∂o_{t} = ŷ_{t} − y_{t}", f"step {t}: h_{t}ᵀ (ŷ_{t} − y_{t})",
-                            f"sum over steps 1..{t}" + (" = ∂L/∂W_yh" if t == OUTPUT_T else ""))):
+                           (rf"$\partial L_{{{t}}}/\partial o_{{{t}}} = \hat y_{{{t}}} - y_{{{t}}}$",
+                            rf"step {t}: $h_{{{t}}}^\top(\hat y_{{{t}}} - y_{{{t}}})$",
+                            f"sum of steps 1 to {t}" + ("\n" + r"$= \partial L/\partial W_{yh}$"
+                                                        if t == OUTPUT_T else ""))):
         title.set_text(text)
     return fig
 
@@ -96,7 +98,7 @@ def animation(seed: int = 2):
     return jshtml_animation(
         fig, lambda t: draw_output_layer(t, seed, fig=fig), list(range(1, OUTPUT_T + 1)),
         alt=("Three panels redrawn for steps t = 1 to 8: bars of the softmax error ŷ_t − y_t, "
-             "negative only at the label; the 5 by 4 heat map of the outer product h_t transposed "
+             "negative only at the label (the orange bar); the 5 by 4 heat map of the outer product h_t transposed "
              "times that error; and the running sum of these heat maps, which at t = 8 is the "
              "gradient with respect to W_yh."),
         caption="Swept parameter: the step t, from 1 to 8 (red positive, blue negative)")

@@ -15,7 +15,18 @@ import numpy as np
 from ..problems import scaled_problem
 from ..terms import lag_norms, term_contributions
 from ..truncation import kept_by_truncation
-from .style import activation_control, keep, live, log_heatmap, log_heatmap_data, new_figure, parts, sweep_animation
+from .style import (
+    MAX_WIDTH_IN,
+    VERMILION,
+    activation_control,
+    keep,
+    live,
+    log_heatmap,
+    log_heatmap_data,
+    new_figure,
+    parts,
+    sweep_animation,
+)
 
 #: The values of ‖W_hh‖₂ that :func:`animation` sweeps by default (its frames).
 ANIMATION_SCALES = np.round(np.linspace(0.4, 2.4, 9), 2)
@@ -48,18 +59,18 @@ def draw_contributions(scale: float = 1.0, activation: str = "tanh", key: str = 
 
     stored = parts(fig, ("contributions", key, T))
     if stored is None:
-        fig, (ax, ax2) = new_figure(fig, 2, (8.4, 3.6), [1.1, 1])
-        # plain Unicode instead of mathtext: parsing TeX on every redraw would slow the widget down
-        im = log_heatmap(ax, C, f"log₁₀ norm of each term of ∂L/∂{key}")
+        fig, (ax, ax2) = new_figure(fig, 2, (MAX_WIDTH_IN, 3.9), [1.15, 1])
+        symbol = key[0] + "_{" + key[2:] + "}" if "_" in key else key      # W_hh -> W_{hh}
+        im = log_heatmap(ax, C, rf"$\log_{{10}}$ norm of each term of $\partial L/\partial {symbol}$")
         fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
-        kept = ax.scatter([], [], s=12, marker="s", facecolors="none", edgecolors="#D55E00",
-                          linewidths=0.9)
-        line, = ax2.plot(lags, log_lag, "o-", ms=3)     # 0 (nothing at this lag): not drawn
+        kept = ax.scatter([], [], s=14, marker="s", facecolors="none", edgecolors=VERMILION,
+                          linewidths=1.0)
+        line, = ax2.plot(lags, log_lag, "o-", ms=4)     # 0 (nothing at this lag): not drawn
         ax2.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax2.set_xlabel("lag t − k (number of Jacobian factors)")
-        ax2.set_ylabel("log₁₀ norm of the terms at this lag")
+        ax2.set_xlabel("lag $t - k$ (Jacobian factors)")
+        ax2.set_ylabel(r"$\log_{10}$ norm at this lag")
         ax2.grid(True)
-        fig.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.9, wspace=0.35)
+        fig.subplots_adjust(left=0.08, right=0.99, bottom=0.15, top=0.88, wspace=0.42)
         stored = keep(fig, ("contributions", key, T), axes=(ax, ax2), image=im, kept=kept, line=line)
     ax, ax2 = stored["axes"]
     stored["image"].set_data(logC)
@@ -71,31 +82,31 @@ def draw_contributions(scale: float = 1.0, activation: str = "tanh", key: str = 
     else:
         ys, xs = np.nonzero(kept_by_truncation(T, truncate))
         stored["kept"].set_offsets(np.column_stack([xs + 1, ys + 1]))
-        stored["kept"].set_label(f"kept by truncate={truncate}")
+        stored["kept"].set_label(f"kept by truncate = {truncate}")
         stored["kept"].set_visible(True)
-        ax.legend(loc="upper right", fontsize=8)
+        ax.legend(loc="upper right", handletextpad=0.2, borderpad=0.2)
     stored["line"].set_data(lags, log_lag)
     ax2.relim()                                         # lags without terms (NaN) narrow the x range
     ax2.autoscale_view(scaley=False)
     ax2.set_ylim(top - 8.5, top + 0.5)
-    ax2.set_title(f"‖W_hh‖₂ = {scale:.2f}, {activation}", fontsize=10)
+    ax2.set_title(rf"$\|W_{{hh}}\|_2 = {scale:.2f}$, {activation}")
     return fig
 
 
 def draw_truncation_grid(T: int = 8, truncates=(0, 2, None), fig=None):
     """Figure: which (t, k) terms ``truncate=τ`` keeps, one panel per τ (small multiples)."""
     truncates = list(truncates)
-    fig, axes = new_figure(fig, len(truncates), (2.6 * len(truncates), 2.8))
+    fig, axes = new_figure(fig, len(truncates), (min(MAX_WIDTH_IN, 2.7 * len(truncates)), 3.0))
     axes = np.atleast_1d(axes)
     for ax, tau in zip(axes, truncates):
         keep = kept_by_truncation(T, tau).astype(float)
         keep[np.triu(np.ones((T, T), bool), 1)] = np.nan       # k > t: no term at all
         ax.imshow(keep, cmap="cividis", vmin=0, vmax=1, extent=(0.5, T + 0.5, T + 0.5, 0.5))
-        ax.set_title("full BPTT" if tau is None else f"truncate = {tau}", fontsize=10)
-        ax.set_xlabel("k")
-        ax.set_ylabel("t")
-        ax.set_xticks(range(1, T + 1))
-        ax.set_yticks(range(1, T + 1))
+        ax.set_title("full BPTT" if tau is None else f"truncate = {tau}")
+        ax.set_xlabel("$k$")
+        ax.set_ylabel("$t$")
+        ax.set_xticks(range(1, T + 1, 2 if T > 6 else 1))
+        ax.set_yticks(range(1, T + 1, 2 if T > 6 else 1))
     fig.subplots_adjust(left=0.06, right=0.98, bottom=0.16, top=0.88, wspace=0.35)
     return fig
 
@@ -104,16 +115,23 @@ def widget():
     """The live widget of chapter 4: ‖W_hh‖₂, φ, the scale of h_0 and τ redraw :func:`draw_contributions`."""
     import ipywidgets as widgets
 
+    # A dropdown shows the value None as a blank box: "full" stands for truncate=None.
     controls = {
         "scale": widgets.FloatSlider(value=1.0, min=0.2, max=3.0, step=0.1, description="‖W_hh‖₂"),
         "activation": activation_control(),
         "h0_scale": widgets.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.1, description="scale of h₀"),
-        "truncate": widgets.Dropdown(options=[("none", None), ("τ = 0", 0), ("τ = 2", 2), ("τ = 5", 5)],
-                                     value=None, description="truncate"),
+        "truncate": widgets.Dropdown(options=[("none (full BPTT)", "full"), ("τ = 0", 0), ("τ = 2", 2),
+                                              ("τ = 5", 5)], value="full", description="truncate"),
     }
-    return live("ch04-term-heatmap", draw_contributions, controls,
-                examples=[{"scale": 0.5, "activation": "tanh", "h0_scale": 0.0, "truncate": None},
+    return live("ch04-term-heatmap", _draw_widget, controls,
+                examples=[{"scale": 0.5, "activation": "tanh", "h0_scale": 0.0, "truncate": "full"},
                           {"scale": 1.5, "activation": "sigmoid", "h0_scale": 0.5, "truncate": 2}])
+
+
+def _draw_widget(scale, activation, h0_scale, truncate, fig=None):
+    """:func:`draw_contributions` for the widget's controls ("full" is truncate=None)."""
+    return draw_contributions(scale, activation, h0_scale=h0_scale,
+                              truncate=None if truncate == "full" else truncate, fig=fig)
 
 
 def animation(scales=None):

@@ -23,7 +23,8 @@ from ..initialisation import orthogonal
 from ..problems import random_problem
 from ..scalar_examples import pascanu_cliff_b, pascanu_steps, pascanu_surface
 from ..signals import FLOAT64_EPS, below_resolution, gradient_flow
-from .style import COLORS, activation_control, jshtml_animation, keep, live, parts, plain_log_ticks, positive, pyplot
+from .style import COLORS, GREY, MAX_WIDTH_IN, TEXT, VERMILION, activation_control, jshtml_animation
+from .style import keep, live, parts, plain_log_ticks, positive, pyplot
 
 __all__ = ["FLOW_H", "FLOW_T", "ACTIVATION_COLORS", "flow_problem", "draw_gradient_flow", "widget",
            "animation", "activations_figure", "initialisation_figure", "pascanu_figure"]
@@ -64,31 +65,34 @@ def _resolution_overlays(ax, k, f, lost):
     """The line ε × largest and the shaded range below it (redrawn for every setting)."""
     ref = FLOAT64_EPS * np.max(f)
     if ref > 0:
-        ax.axhline(ref, color=COLORS[3], lw=1, ls="--", label="ε × largest")
+        ax.axhline(ref, color=VERMILION, lw=1, ls="--", label=r"$\varepsilon\,\times$ largest")
     if lost.any():
-        ax.fill_between(k, 1e-45, 1e45, where=lost, step="mid", color=COLORS[3], alpha=0.15, lw=0,
+        ax.fill_between(k, 1e-45, 1e45, where=lost, step="mid", color=VERMILION, alpha=0.15, lw=0,
                         label="lost in float64")
     ax.set_xlim(0, FLOW_T)
     ax.set_ylim(1e-45, 1e45)
 
 
 def _flow_title(scale, activation):
-    return f"{activation}, γ_W = {scale:.2f}, γ_W γ_h = {float(scale) * GAMMA[activation]:.2f}"
+    return (rf"{activation}, $\gamma_W = {scale:.2f}$, "
+            rf"$\gamma_W\gamma_h = {float(scale) * GAMMA[activation]:.2f}$")
 
 
-def _flow_axes(ax, t, scale, activation, *, legend=True, title=None):
+_FLOW_LABEL = r"$\|\partial L_t/\partial h_k\|\,/\,\|\partial L_t/\partial h_t\|$"
+
+
+def _flow_axes(ax, t, scale, activation, *, legend=True, title=None, numticks=7):
     f, lost = _relative_flow(t, scale, activation)
     k = np.arange(int(t) + 1)
-    ax.semilogy(k, positive(f), color=ACTIVATION_COLORS[activation], lw=2,
-                label="‖∂L_t/∂h_k‖ / ‖∂L_t/∂h_t‖")
+    ax.semilogy(k, positive(f), color=ACTIVATION_COLORS[activation], lw=2, label=_FLOW_LABEL)
     _resolution_overlays(ax, k, f, lost)
     ax.set_xticks(range(0, FLOW_T + 1, 20))
-    ax.set_xlabel("k")
-    plain_log_ticks(ax)
+    ax.set_xlabel("$k$")
+    plain_log_ticks(ax, numticks=numticks)
     ax.grid(True, which="major")
-    ax.set_title(title or _flow_title(scale, activation), fontsize=10)
+    ax.set_title(_flow_title(scale, activation) if title is None else title)
     if legend:
-        ax.legend(fontsize=8, loc="lower right")
+        ax.legend(loc="lower right")
 
 
 def _render_flow(fig, t, scale, activation):
@@ -98,7 +102,7 @@ def _render_flow(fig, t, scale, activation):
         ax = fig.subplots()
         _flow_axes(ax, t, scale, activation)
         ax.set_ylabel("relative size")
-        fig.subplots_adjust(left=0.12, right=0.97, bottom=0.15, top=0.9)   # fixed: fast redraws
+        fig.subplots_adjust(left=0.13, right=0.98, bottom=0.15, top=0.9)   # fixed: fast redraws
         keep(fig, "gradient_flow", axes=ax)
         return
     # A redraw updates the curve, the ε line, the shading and the title of the axes above.
@@ -111,8 +115,8 @@ def _render_flow(fig, t, scale, activation):
     curve.set_data(k, positive(f))
     curve.set_color(ACTIVATION_COLORS[activation])
     _resolution_overlays(ax, k, f, lost)
-    ax.set_title(_flow_title(scale, activation), fontsize=10)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title(_flow_title(scale, activation))
+    ax.legend(loc="lower right")
 
 
 def draw_gradient_flow(t: int = 60, scale: float = 1.0, activation: str = "tanh", fig=None):
@@ -121,7 +125,7 @@ def draw_gradient_flow(t: int = 60, scale: float = 1.0, activation: str = "tanh"
     Pass a figure this function returned as ``fig`` to redraw it (a slider move).
     """
     if fig is None:
-        fig = pyplot().figure(figsize=(7.2, 3.6))
+        fig = pyplot().figure(figsize=(7.4, 3.9))
     _render_flow(fig, t, scale, activation)
     return fig
 
@@ -141,19 +145,27 @@ def animation(scales=None, *, activation="tanh", t=60):
 
 
 def activations_figure(scales=(1.0, 2.0, 4.5), *, t=60):
-    """Small multiples: the gradient flow of every activation (columns) at each γ_W (rows)."""
+    """Small multiples: the gradient flow of every activation (columns) at each γ_W (rows).
+
+    Columns are titled by the activation, rows by γ_W; each panel states its γ_W γ_h."""
     plt = pyplot()
     acts = ("tanh", "sigmoid", "relu", "linear")
-    fig, axes = plt.subplots(len(scales), 4, figsize=(11, 2.2 * len(scales)), sharex=True, sharey=True)
+    fig, axes = plt.subplots(len(scales), 4, figsize=(MAX_WIDTH_IN, 2.3 * len(scales) + 0.4),
+                             sharey=True)
     for r, s in enumerate(scales):
         for c, act in enumerate(acts):
-            _flow_axes(axes[r, c], t, s, act, legend=False,
-                       title=f"{act}: γ_W={s:g}, γ_Wγ_h={s * GAMMA[act]:.3g}")
+            ax = axes[r, c]
+            _flow_axes(ax, t, s, act, legend=False, title=act if r == 0 else "", numticks=4)
+            ax.text(0.96, 0.06, rf"$\gamma_W\gamma_h = {s * GAMMA[act]:.3g}$", transform=ax.transAxes,
+                    ha="right", va="bottom", bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none"))
+            # 60 would touch the next panel's 0: only the last column labels it
+            ax.set_xticks([0, 20, 40, 60] if c == 3 else [0, 20, 40])
             if c == 0:
-                axes[r, c].set_ylabel("relative size")
+                ax.set_ylabel(rf"$\gamma_W = {s:g}$")
             if r < len(scales) - 1:
-                axes[r, c].set_xlabel("")
-    fig.subplots_adjust(left=0.08, right=0.99, bottom=0.08, top=0.95, wspace=0.08, hspace=0.3)
+                ax.set_xlabel("")
+                ax.tick_params(labelbottom=False)
+    fig.subplots_adjust(left=0.12, right=0.99, bottom=0.1, top=0.93, wspace=0.08, hspace=0.12)
     return fig
 
 
@@ -173,19 +185,19 @@ def initialisation_figure(H: int = 32, T: int = 60):
     """Left: ‖∂h_t/∂h_0‖₂ against t.  Right: the singular values of each W_hh."""
     plt = pyplot()
     data = initialisation_norms(H, T)
-    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10.5, 3.8))
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(MAX_WIDTH_IN, 4.4))
     for (name, (W, act, norms)), c in zip(data.items(), COLORS):
         ax0.semilogy(np.arange(T + 1), positive(norms), color=c, lw=2, label=name)
         ax1.plot(np.arange(1, H + 1), np.linalg.svd(W, compute_uv=False), "o-", ms=3, color=c, label=name)
     ax0.set_xlabel(r"$t$")
     ax0.set_ylabel(r"$\|\partial h_t/\partial h_0\|_2$")
     ax0.grid(True, which="major")
-    ax0.legend(fontsize=8, loc="lower left")
-    ax1.axhline(1.0, color="#808080", lw=1, ls=":")
+    fig.legend(*ax0.get_legend_handles_labels(), loc="upper center", ncol=2, columnspacing=1.2)
+    ax1.axhline(1.0, color=GREY, lw=1, ls=":")
     ax1.set_xlabel("index $i$")
     ax1.set_ylabel(r"singular value $\sigma_i(W_{hh})$")
     ax1.grid(True)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.8))
     return fig
 
 
@@ -199,34 +211,33 @@ def pascanu_figure(w0=5.0, offset=-1e-4, *, lr=0.5, max_norm=1.0, n=241):
     b0 = float(pascanu_cliff_b(w0)) + offset
     (dw, db), plain, clipped, norm = pascanu_steps(w0, b0, lr=lr, max_norm=max_norm)
 
-    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10.5, 4.0), gridspec_kw={"width_ratios": [1.25, 1]})
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(MAX_WIDTH_IN, 4.2), gridspec_kw={"width_ratios": [1.25, 1]})
     im = ax0.pcolormesh(w, b, E, cmap="viridis", shading="auto", rasterized=True)
     fig.colorbar(im, ax=ax0, label=r"$E(w, b)$")
     ax0.plot(w, pascanu_cliff_b(w), color="white", lw=1, ls=":")
     d = np.array(plain) - np.array([w0, b0])
     tip = np.array([w0, b0]) + d / np.linalg.norm(d) * 10.0        # beyond the frame
-    ax0.plot([w0, tip[0]], [b0, tip[1]], color=COLORS[3], lw=2, ls="--", zorder=3)
+    ax0.plot([w0, tip[0]], [b0, tip[1]], color=VERMILION, lw=2, ls="--", zorder=3)
     ax0.annotate("", xy=clipped, xytext=(w0, b0), zorder=4,
                  arrowprops=dict(arrowstyle="-|>", color="white", lw=2.5, mutation_scale=14))
-    ax0.plot([w0], [b0], "o", color=COLORS[3], ms=7, zorder=5)
-    ax0.text(clipped[0] + 0.12, clipped[1] - 0.05, "clipped step", color="white", fontsize=9, va="top")
-    ax0.text(3.1, -0.7, f"dashed: the plain step, length {lr * norm:.0f};\n"
-             f"it lands at (w, b) = ({plain[0]:.0f}, {plain[1]:.0f})",
-             color="white", fontsize=9, va="top")
+    ax0.plot([w0], [b0], "o", color=VERMILION, ms=7, zorder=5)
+    # Text over the colour map sits on its own box, so that its contrast is known.
+    ax0.text(clipped[0] + 0.15, clipped[1] - 0.1, "clipped step", color=TEXT, va="top",
+             bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.9))
     ax0.set_xlim(w[0], w[-1])
     ax0.set_ylim(b[0], b[-1])
     ax0.set_xlabel("$w$")
     ax0.set_ylabel("$b$")
-    ax0.set_title("error surface; dotted: the cliff $b = x_0 - w\\,\\sigma(x_0)$", fontsize=10)
+    ax0.set_title("error surface and the cliff (dotted)")
 
     bs = np.linspace(b0 - 0.6, b0 + 0.6, 1201)
     Es, _, dbs = pascanu_surface(w0, bs)
     ax1.plot(bs, Es, color=COLORS[0], lw=2, label=rf"$E(w={w0:g}, b)$")
-    ax1.axvline(b0, color=COLORS[3], lw=1, ls=":", label=rf"start $b_0$, $\|\nabla E\|$ = {norm:.0f}")
+    ax1.axvline(b0, color=VERMILION, lw=1, ls=":", label=r"start $b_0$")
     ax1.set_xlabel("$b$")
     ax1.set_ylabel("$E$")
-    ax1.legend(fontsize=9)
+    ax1.legend(loc="center right")
     ax1.grid(True)
-    ax1.set_title(rf"a slice at $w = {w0:g}$: a gentle plateau, a wall, a low floor", fontsize=10)
+    ax1.set_title(rf"a slice at $w = {w0:g}$")
     fig.tight_layout()
     return fig

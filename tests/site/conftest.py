@@ -61,6 +61,7 @@ class Visit:
     page: str
     mode: str
     console_errors: list = field(default_factory=list)
+    console_warnings: list = field(default_factory=list)
     failed: list = field(default_factory=list)        # (url, reason) for 4xx/5xx and network failures
     external: list = field(default_factory=list)      # requests to any host but 127.0.0.1
     local_paths: list = field(default_factory=list)   # (resource type, site path) of local requests
@@ -68,6 +69,9 @@ class Visit:
     animations: list = field(default_factory=list)    # per animation: did "next frame" change the image
     axe_serious: list = field(default_factory=list)   # (id, impact, help, #nodes) of serious/critical
     theme: str = ""
+    layout: dict = field(default_factory=dict)        # width -> what LAYOUT reported at that width
+    figures: list = field(default_factory=list)       # what FIGURES reported (this theme)
+    solution: dict = field(default_factory=dict)      # clicking the first solution bar's link
     seconds: dict = field(default_factory=dict)       # time spent per phase (for tuning)
 
 
@@ -137,13 +141,120 @@ async () => {
 """
 
 
+# Overflow: code blocks and display equations wider than their box (sideways scrolling
+# or clipping), the page wider than the window, animation controls outside the window.
+LAYOUT = r"""
+() => {
+  const over = el => el.scrollWidth > el.clientWidth + 1;
+  const art = document.querySelector('article.bd-article') || document.body;
+  const text = el => (el.textContent || '').replace(/\s+/g, ' ').trim().slice(0, 70);
+  const small = document.querySelector('.bd-sidebar-primary') || document.body;
+  return {
+    viewport: innerWidth,
+    page_width: document.documentElement.scrollWidth,
+    small_text_px: parseFloat(getComputedStyle(small).fontSize),
+    code: Array.from(art.querySelectorAll('pre')).filter(over).map(p =>
+        [p.scrollWidth, p.clientWidth, (p.textContent.split('\n').reduce((a, l) => l.length > a.length ? l : a, '')).slice(0, 90)]),
+    math: Array.from(art.querySelectorAll('mjx-container[display="true"]')).filter(over).map(m =>
+        [m.scrollWidth, m.clientWidth, text(m.closest('div.math, .cell_output') || m)]),
+    figures: Array.from(art.querySelectorAll('.cell_output img, .animation img')).map(i =>
+        [i.naturalWidth, Math.round(i.getBoundingClientRect().width)]),
+    controls_outside: Array.from(art.querySelectorAll('.animation button, .animation input, .animation label'))
+        .filter(b => { const r = b.getBoundingClientRect(); return r.width > 0 && (r.right > innerWidth + 1 || r.left < -1); })
+        .map(b => b.getAttribute('title') || b.textContent.trim() || b.tagName),
+  };
+}
+"""
+
+# The figures as a reader's eye meets them: the image's own corner pixel (opaque or
+# not), the background and CSS filter the theme puts on it.
+FIGURES = r"""
+async () => {
+  const out = [];
+  for (const img of document.querySelectorAll('.bd-article .cell_output img, .bd-article .animation img')) {
+    if (!img.complete || !img.naturalWidth) { continue; }
+    const c = document.createElement('canvas');
+    c.width = 4; c.height = 4;
+    const g = c.getContext('2d');
+    g.drawImage(img, 0, 0, 4, 4, 0, 0, 4, 4);
+    const px = Array.from(g.getImageData(1, 1, 1, 1).data);
+    const cs = getComputedStyle(img);
+    let bg = 'rgba(0, 0, 0, 0)';
+    for (let el = img; el; el = el.parentElement) {
+      const b = getComputedStyle(el).backgroundColor;
+      if (b && b !== 'rgba(0, 0, 0, 0)' && b !== 'transparent') { bg = b; break; }
+    }
+    out.push({src: img.currentSrc.slice(0, 60), corner: px, filter: cs.filter, background: bg});
+  }
+  return out;
+}
+"""
+
+# Click the exercise link in the first solution bar: it must open the solution.
+SOLUTION = r"""
+async () => {
+  const bar = document.querySelector('.solution.dropdown > .admonition-title');
+  if (!bar) return {};
+  const box = bar.parentElement, link = bar.querySelector('a');
+  const before = {hidden: box.classList.contains('toggle-hidden'), url: location.href};
+  (link || bar).click();
+  await new Promise(r => setTimeout(r, 150));
+  return {hidden_before: before.hidden, hidden_after: box.classList.contains('toggle-hidden'),
+          url_before: before.url, url_after: location.href, had_link: !!link};
+}
+"""
+
+PHONE = {"width": 390, "height": 844}
+# First-screen screenshots at phone width too (for a reviewer; off by default, for speed).
+PHONE_SHOTS = os.environ.get("BPTT_PHONE_SHOTS") == "1"
+
+
+# Until no request of the page has been in flight for this long, it is still loading.
+QUIET_MS = 150
+SETTLE_TIMEOUT_MS = 15_000
+
+
 class Site:
-    """Loads pages on demand and remembers each visit for the session."""
+    """Loads pages on demand and remembers each visit for the session.
+
+    One browser context per theme is shared by all the visits of this worker (a
+    reader's browser keeps its theme, and creating a context per page costs
+    more than loading the page); each visit opens its own page in it.  What the
+    context's router sees is recorded on the visit under way.
+    """
 
     def __init__(self, browser, base_url):
         self.browser, self.base = browser, base_url
         self.visits: dict = {}
         self.weights: dict = {}
+        self.contexts: dict = {}
+        self.current: Visit | None = None
+
+    def context(self, mode: str):
+        if mode not in self.contexts:
+            context = self.browser.new_context(viewport={"width": 1280, "height": 900},
+                                               color_scheme="dark" if mode == "dark" else "light")
+            # The reader's choice of theme is kept by pydata-sphinx-theme in localStorage.
+            context.add_init_script(f"localStorage.setItem('mode', '{mode}'); "
+                                    f"localStorage.setItem('theme', '{mode}');")
+
+            def route(r):
+                url = urlsplit(r.request.url)
+                if url.scheme in ("http", "https") and url.hostname not in ("127.0.0.1",):
+                    if self.current is not None:
+                        self.current.external.append(r.request.url)
+                    r.abort()
+                else:
+                    r.continue_()
+
+            context.route("**/*", route)
+            self.contexts[mode] = context
+        return self.contexts[mode]
+
+    def close(self):
+        for context in self.contexts.values():
+            context.close()
+        self.contexts.clear()
 
     def visit(self, page: str, mode: str = "light") -> Visit:
         key = (page, mode)
@@ -155,24 +266,16 @@ class Site:
         from axe_playwright_python.sync_playwright import Axe
 
         v = Visit(page, mode)
-        context = self.browser.new_context(viewport={"width": 1280, "height": 900},
-                                           color_scheme="dark" if mode == "dark" else "light")
-        # The reader's choice of theme is kept by pydata-sphinx-theme in localStorage.
-        context.add_init_script(f"localStorage.setItem('mode', '{mode}'); "
-                                f"localStorage.setItem('theme', '{mode}');")
-
-        def route(r):
-            url = urlsplit(r.request.url)
-            if url.scheme in ("http", "https") and url.hostname not in ("127.0.0.1",):
-                v.external.append(r.request.url)
-                r.abort()
-            else:
-                r.continue_()
-
-        context.route("**/*", route)
-        pg = context.new_page()
+        self.current = v
+        pg = self.context(mode).new_page()
+        pending = set()
+        pg.on("request", lambda r: pending.add(r))
+        pg.on("requestfinished", lambda r: pending.discard(r))
+        pg.on("requestfailed", lambda r: pending.discard(r))
         pg.on("console", lambda m: m.type == "error" and v.console_errors.append(
             f"{m.text} @ {m.location.get('url', '')}"))
+        pg.on("console", lambda m: m.type == "warning" and v.console_warnings.append(
+            f"{m.text[:300]} @ {m.location.get('url', '')}"))
         pg.on("pageerror", lambda e: v.console_errors.append(f"uncaught: {e}"))
         pg.on("requestfailed", lambda r: urlsplit(r.url).hostname == "127.0.0.1" and v.failed.append(
             (r.url, r.failure or "failed")))
@@ -195,9 +298,9 @@ class Site:
             clock = now
 
         pg.goto(self.base + page, wait_until="load")
-        pg.wait_for_load_state("networkidle")
+        _settle(pg, pending)
         v.info = pg.evaluate(PROBE)
-        pg.wait_for_load_state("networkidle")  # fonts requested by what the probe rendered
+        _settle(pg, pending)                   # fonts requested by what the probe rendered
         lap("load+probe")
         if mode == "dark":
             v.theme = pg.evaluate("document.documentElement.dataset.theme || ''")
@@ -210,26 +313,56 @@ class Site:
             shot = SCREENSHOTS / (page.replace("/", "__").removesuffix(".html") + "-dark.png")
             pg.screenshot(path=str(shot), full_page=False)  # the first screen: enough to judge the theme
         lap("screenshot")
+        v.figures = pg.evaluate(FIGURES)
         if mode == "light":
             v.animations = pg.evaluate(STEP_ANIMATIONS)
+            v.layout[1280] = pg.evaluate(LAYOUT)
+            pg.set_viewport_size(PHONE)                    # the same page on a phone
+            pg.wait_for_timeout(100)
+            v.layout[PHONE["width"]] = pg.evaluate(LAYOUT)
+            if PHONE_SHOTS:
+                pg.screenshot(path=str(SCREENSHOTS / (page.replace("/", "__").removesuffix(".html") + "-phone.png")))
+            pg.set_viewport_size({"width": 1280, "height": 900})
+            pg.wait_for_timeout(50)
+            lap("layout")
         # What axe does next (it re-fetches stylesheets) is not what a reader's browser does.
-        recorded = (v.failed, v.external, v.console_errors)
-        v.failed, v.external, v.console_errors = [], [], []
+        recorded = (v.failed, v.external, v.console_errors, v.console_warnings)
+        v.failed, v.external, v.console_errors, v.console_warnings = [], [], [], []
         results = Axe().run(pg, options={"resultTypes": ["violations"]})
         for viol in results.response["violations"]:
             if viol.get("impact") in ("serious", "critical"):
                 v.axe_serious.append((viol["id"], viol["impact"], viol["help"],
                                       [n["target"] for n in viol["nodes"]][:5]))
         lap("axe")
-        context.close()
-        v.failed, v.external, v.console_errors = recorded
+        v.failed, v.external, v.console_errors, v.console_warnings = recorded
+        if mode == "light":
+            v.solution = pg.evaluate(SOLUTION)    # after axe, which would check the opened solution
+            pg.wait_for_timeout(50)               # its console errors, if any, are recorded
+        pg.close()
+        self.current = None
         return v
+
+
+def _settle(pg, pending: set) -> None:
+    """Wait until the page has had no request in flight for :data:`QUIET_MS` (what
+    Playwright's "networkidle" does with a fixed 500 ms), so that every request the
+    page makes is answered, and recorded, before the checks read the record."""
+    quiet_since, deadline = None, time.monotonic() + SETTLE_TIMEOUT_MS / 1000
+    while time.monotonic() < deadline:
+        if pending:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.monotonic()
+        elif (time.monotonic() - quiet_since) * 1000 >= QUIET_MS:
+            return
+        pg.wait_for_timeout(25)               # lets Playwright deliver the page's events
 
 
 @pytest.fixture(scope="session")
 def site(browser, server):
     s = Site(browser, server)
     yield s
+    s.close()
     _write_report(s)
 
 

@@ -86,9 +86,14 @@ def test_first_cell_installs_rnnlib_only_when_missing(name, monkeypatch):
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_title(name):
+    """A '# ' title in plain text (Unicode, no TeX, no $), without a hand-typed
+    chapter number: Sphinx numbers the chapters."""
     nb = _read(name)
     first_md = next(c for c in nb.cells if c.cell_type == "markdown")
     assert first_md.source.lstrip().startswith("# "), "the first markdown cell must start with a '# ' title"
+    title = first_md.source.lstrip().splitlines()[0][2:]
+    assert not re.match(r"\d+(\.\d+)*\.?\s", title), f"hand-typed chapter number in {title!r}"
+    assert "$" not in title and "\\" not in title, f"TeX in the title {title!r}"
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -97,7 +102,8 @@ def test_every_live_widget_has_a_static_counterpart(name):
     animation (at most 30 frames) or a figure that works without a kernel."""
     nb = _read(name)
     cells = nb.cells
-    live = [i for i, c in enumerate(cells) if c.cell_type == "code" and re.search(r"\blive\(", c.source)]
+    live = [i for i, c in enumerate(cells) if c.cell_type == "code"
+            and re.search(r"\blive\(|\bplots\.\w+\.widget\(", c.source)]
     for n, i in enumerate(live):
         cell = cells[i]
         assert {"remove-output", "nbval-ignore-output"} <= _tags(cell), f"cell {i}: live widget tags"
@@ -114,3 +120,62 @@ def test_every_live_widget_has_a_static_counterpart(name):
             frames = re.search(r"new Array\((\d+)\)", html)
             assert frames and int(frames.group(1)) <= MAX_FRAMES, f"cell {i}: more than {MAX_FRAMES} frames"
             assert "nbval-ignore-output" in _tags(c), f"cell {i}: animation cell needs nbval-ignore-output"
+
+
+# --------------------------------------------------------------------------- issue 15
+import sys  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "tools"))
+import lock  # noqa: E402
+import tidy_notebooks  # noqa: E402
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_is_tidy(name):
+    """tools/tidy_notebooks.py has nothing left to do: plain title, widget and animation
+    cells tagged (hide-input: the page shows the result, not the plumbing), no saved
+    widget state where the widget's output is removed, the install cell on repository.url.
+    Run `make tidy-notebooks` after executing a notebook."""
+    import json
+
+    nb = json.loads((ROOT / name).read_text())
+    assert tidy_notebooks.tidy(nb, REPO_URL) == []
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_code_lines_fit_the_column(name):
+    """Code lines of at most 79 characters fit the text column of a 1280 px window."""
+    import json
+
+    nb = json.loads((ROOT / name).read_text())
+    assert [(cell, n) for cell, n, _ in tidy_notebooks.long_lines(nb)] == []
+
+
+def test_readers_and_tools_are_one_lock():
+    """requirements.txt (readers, Binder) and requirements-dev.txt (tools on top) are
+    pinned with ==, pinned once, and resolve together (tools/lock.py --check)."""
+    assert lock.problems() == []
+
+
+def test_binder_installs_what_readers_need_not_the_test_tools():
+    readers = lock.read_pins(ROOT / "requirements.txt")
+    tools = lock.read_pins(ROOT / "requirements-dev.txt")
+    for needed in ("numpy", "sympy", "matplotlib", "ipywidgets", "tqdm", "myst-nb", "jupyterlab", "ipykernel"):
+        assert needed in readers, f"{needed} must be in requirements.txt (the notebooks need it)"
+    for tool in ("playwright", "axe-playwright-python", "coverage", "hypothesis", "check-jsonschema",
+                 "pytest", "pytest-xdist", "nbval", "jupyter-book"):
+        assert tool not in readers, f"{tool} is a test or build tool: requirements-dev.txt"
+        assert tool in tools, f"{tool} must be pinned in requirements-dev.txt"
+    assert (ROOT / "requirements.txt").read_text().strip().splitlines()[-1] == "-e ."
+
+
+def test_repository_url_is_set_in_one_place():
+    """_config.yml's repository.url is the one source: the notebooks' install cells
+    follow it (make tidy-notebooks) and the README says how to change it."""
+    readme = (ROOT / "README.md").read_text()
+    assert "repository.url" in readme and "tidy-notebooks" in readme
+    others = set()
+    for name in NOTEBOOKS:
+        nb = _read(name)
+        others |= set(re.findall(r"git\+(https://github\.com/[\w.-]+/[\w.-]+)", nb.cells[0].source))
+    assert others <= {REPO_URL}, others

@@ -3,8 +3,10 @@
     python benchmarks/book_cost.py                    each notebook's execution time
     python benchmarks/book_cost.py --build            + a full build and a no-change
                                                         rebuild, in a fresh clone
-    python benchmarks/book_cost.py --fresh-make-test  + `make test` in a fresh clone
-                                                        (creates its own .venv: slow)
+    python benchmarks/book_cost.py --fresh-make-test  + `make test` stage by stage in a
+                                                        copy of the working tree (its own
+                                                        .venv: slow); --git-clone: in a git
+                                                        clone (committed work only)
     python benchmarks/book_cost.py --reuse-widget-run  take the notebook times from
                                                         results/widgets.json (widget_latency.py
                                                         executes every notebook the same way)
@@ -17,7 +19,7 @@ that the shared .venv is never modified.  Results are merged into
 results/book_cost.json (measurements not taken in this run are kept).
 
 Targets: each notebook < 30 s; a no-change rebuild < 30 s; `make test` from a
-fresh clone < 15 min.
+fresh clone < 6 min without the JupyterLab stage (issue 14), each stage timed.
 """
 from __future__ import annotations
 
@@ -36,7 +38,7 @@ import common  # noqa: E402
 from nbrun import NOTEBOOKS, run_notebook  # noqa: E402
 
 REPO = common.ROOT.parent
-TARGETS = {"notebook_s": 30, "no_change_rebuild_s": 30, "fresh_make_test_s": 15 * 60}
+TARGETS = {"notebook_s": 30, "no_change_rebuild_s": 30, "fresh_make_test_s": 6 * 60}
 
 
 def timed(cmd, cwd, env=None) -> dict:
@@ -91,19 +93,50 @@ def build_times() -> dict:
     return {"full_build": full, "no_change_rebuild": again}
 
 
-def fresh_make_test() -> dict:
+#: The stages of `make test`, in its order; the JupyterLab stage is timed but not counted
+#: in the target (issue 14: "not counting the JupyterLab stage").
+MAKE_TEST_STAGES = ("venv", "test-lib", "test-notebooks", "test-build", "test-workflows", "test-latex",
+                    "test-site", "test-lab")
+NOT_COUNTED = ("test-lab",)
+
+
+def git_clone(where: Path) -> Path:
+    """``git clone`` of the repository: the committed work only."""
+    dest = where / "fresh"
+    subprocess.run(["git", "clone", "--quiet", str(REPO), str(dest)], check=True)
+    return dest
+
+
+def fresh_make_test(source: str = "working tree", with_lab: bool = False) -> dict:
+    """`make test`, stage by stage, in a fresh copy (``source``: "working tree" or "git clone").
+
+    Each stage is its own `make <stage>` in the copy, so that every stage is timed
+    and a failing stage does not hide the time of the others.  ``venv`` (the
+    environment `make test` creates first) is part of the total.
+    """
+    stages = [st for st in MAKE_TEST_STAGES if with_lab or st not in NOT_COUNTED]
     with tempfile.TemporaryDirectory(prefix="bookcost-") as tmp:
-        clone = fresh_clone(Path(tmp))
-        r = timed(["make", "test"], clone)
-    r["meets_target"] = r["seconds"] < TARGETS["fresh_make_test_s"]
-    print("fresh make test", r["seconds"], flush=True)
-    return r
+        clone = git_clone(Path(tmp)) if source == "git clone" else fresh_clone(Path(tmp))
+        rows = {}
+        for stage in stages:
+            rows[stage] = timed(["make", stage], clone)
+            print(f"fresh make {stage} ({source}): {rows[stage]['seconds']:.0f} s, "
+                  f"exit {rows[stage]['returncode']}", flush=True)
+    counted = sum(r["seconds"] for st, r in rows.items() if st not in NOT_COUNTED)
+    return {"source": source, "stages": rows, "seconds": counted,
+            "not_counted": [st for st in NOT_COUNTED if st in rows],
+            "all_passed": all(r["returncode"] == 0 for r in rows.values()),
+            "meets_target": counted < TARGETS["fresh_make_test_s"]}
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", action="store_true")
-    ap.add_argument("--fresh-make-test", action="store_true")
+    ap.add_argument("--fresh-make-test", action="store_true",
+                    help="make test, stage by stage, in a copy of the working tree")
+    ap.add_argument("--git-clone", action="store_true",
+                    help="with --fresh-make-test: in a git clone (committed work only) instead")
+    ap.add_argument("--with-lab", action="store_true", help="also time the JupyterLab stage")
     ap.add_argument("--reuse-widget-run", action="store_true")
     args = ap.parse_args()
     path = common.RESULTS / "book_cost.json"
@@ -122,7 +155,9 @@ def main():
     if args.build:
         out.update(build_times())
     if args.fresh_make_test:
-        out["fresh_make_test"] = fresh_make_test()
+        source = "git clone" if args.git_clone else "working tree"
+        key = "fresh_make_test_git_clone" if args.git_clone else "fresh_make_test"
+        out[key] = fresh_make_test(source, with_lab=args.with_lab)
     print("wrote", common.write_json("book_cost", out))
 
 

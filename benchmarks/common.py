@@ -22,14 +22,22 @@ THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
 def thread_env(threads: int = THREADS) -> dict:
     """Environment variables that pin every runtime to ``threads`` threads."""
     env = {var: str(threads) for var in THREAD_VARS}
-    flags = "--xla_cpu_multi_thread_eigen=false" if threads == 1 else ""
-    env["XLA_FLAGS"] = f"{flags} intra_op_parallelism_threads={threads}".strip()
+    # XLA reads a value that does not start with "--" as a file name: always lead with a flag.
+    eigen = "false" if threads == 1 else "true"
+    env["XLA_FLAGS"] = f"--xla_cpu_multi_thread_eigen={eigen} intra_op_parallelism_threads={threads}"
     env["JAX_PLATFORMS"] = "cpu"
     env["TF_CPP_MIN_LOG_LEVEL"] = "2"
     return env
 
 
 os.environ.update(thread_env())
+
+#: Set on this workplace for old OpenBLAS builds that misdetect the CPU; they force
+#: NumPy's current OpenBLAS onto an older, slower kernel (Haswell instead of the
+#: CPU's own).  A reader's machine does not set them, so the benchmarks unset both
+#: (in their own processes only) and record which kernel OpenBLAS then runs.
+OPENBLAS_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+OPENBLAS_UNSET = {var: os.environ.pop(var) for var in OPENBLAS_OVERRIDES if var in os.environ}
 
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results"
@@ -97,6 +105,15 @@ def machine_info() -> dict:
         info["numpy_blas"] = f"{blas.get('name', '?')} {blas.get('version', '')}".strip()
     except Exception:  # pragma: no cover - old numpy
         info["numpy_blas"] = "unknown"
+    info["openblas_overrides_unset"] = OPENBLAS_UNSET
+    try:
+        import threadpoolctl
+
+        info["blas_runtime"] = [{k: v for k, v in pool.items() if k in
+                                 ("internal_api", "version", "architecture", "num_threads")}
+                                for pool in threadpoolctl.threadpool_info()]
+    except ImportError:
+        info["blas_runtime"] = "threadpoolctl not installed"
     try:
         mem = Path("/proc/meminfo").read_text().splitlines()[0]
         info["memory"] = mem.split(":", 1)[1].strip()
@@ -109,6 +126,11 @@ def machine_info() -> dict:
     except Exception:
         info["git_commit"] = "unknown"
     return info
+
+
+def threads_suffix(threads: int = THREADS) -> str:
+    """The result file's suffix for a thread count: "" for 1 thread, "_2threads" for 2."""
+    return "" if threads == 1 else f"_{threads}threads"
 
 
 def write_json(name: str, data: dict) -> Path:

@@ -8,7 +8,8 @@ JAX's compile time is reported separately and never enters the medians.
 At the largest size a fourth worker times a plain 1024 × 1024 float64 matmul
 in the same rounds, giving the machine's matmul throughput under the same load.
 
-Writes results/peers.json.
+Writes results/peers.json (one thread per implementation, the default) or
+results/peers_2threads.json (BENCH_THREADS=2); `make bench` runs both.
 """
 from __future__ import annotations
 
@@ -130,7 +131,7 @@ def main():
     results["machine"]["jax"] = jax.__version__
     results["machine"]["load_average_at_end"] = list(os.getloadavg())
     results["float32"] = "not measured: rnnlib computes in float64 only"
-    print("wrote", common.write_json("peers", results))
+    print("wrote", common.write_json("peers" + common.threads_suffix(), results))
 
 
 if __name__ == "__main__":

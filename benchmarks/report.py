@@ -18,13 +18,14 @@ REPO = common.ROOT.parent
 PAGE = REPO / "book" / "performance.md"
 FIGURE = REPO / "book" / "figures" / "performance_scaling.png"
 
-PEER_TARGETS = {  # (m, T, n_in, H, n_out): (rnnlib/torch, rnnlib/jax) median-ratio targets
+PEER_TARGETS = {  # (m, T, n_in, H, n_out): (rnnlib/torch required, rnnlib/jax stretch), issue 14
     (1, 25, 65, 100, 65): (0.35, 1.2),
     (32, 100, 64, 128, 64): (0.7, 1.0),
-    (64, 200, 128, 256, 128): (1.1, None),
-    (8, 1000, 16, 64, 16): (0.4, 1.2),
+    (64, 200, 128, 256, 128): (1.0, 1.0),
+    (8, 1000, 16, 64, 16): (0.35, 1.0),
 }
-MATMUL_FRACTION_TARGET = 0.45
+MATMUL_FRACTION_TARGET = 0.60      # stretch, at the third size
+THREAD_RUNS = {1: "peers", 2: "peers_2threads"}
 LABELS = {"bptt": "BPTT (δ recursion)", "rtrl": "RTRL (forward mode)",
           "bptt_sum_of_products": "sum of Jacobian products"}
 
@@ -64,7 +65,8 @@ def machine_section(peers, scaling) -> list[str]:
         f"| memory | {mach.get('memory', '?')} |",
         f"| software | Python {mach['python']}, NumPy {mach['numpy']} ({mach.get('numpy_blas', '?')})"
         + (f", PyTorch {mach['torch']}, JAX {mach['jax']}" if "torch" in mach else "") + " |",
-        f"| threads | {mach['threads']} for every library: "
+        blas_row(mach),
+        f"| threads | {mach['threads']} for every library (the peers are also run with 2, below): "
         + ", ".join(f"`{k}={v}`" for k, v in mach["thread_env"].items() if k.endswith("THREADS"))
         + f", `torch.set_num_threads({mach['threads']})`, XLA `{mach['thread_env'].get('XLA_FLAGS', '')}` |",
         f"| load average (1, 5, 15 min) | at the start {', '.join(f'{x:.1f}' for x in mach['load_average_1_5_15'])}"
@@ -76,6 +78,17 @@ def machine_section(peers, scaling) -> list[str]:
     return lines
 
 
+def blas_row(mach: dict) -> str:
+    pools = mach.get("blas_runtime")
+    kernels = (", ".join(f"{p.get('internal_api')} {p.get('version', '')} ({p.get('architecture') or 'n/a'})"
+                         for p in pools) if isinstance(pools, list) else "not recorded")
+    unset = mach.get("openblas_overrides_unset") or {}
+    note = ("; this workplace sets " + ", ".join(f"`{k}={v}`" for k, v in unset.items())
+            + " for old OpenBLAS builds, and the benchmarks unset them, as a reader's machine has them unset"
+            if unset else "")
+    return f"| BLAS kernels at run time | {kernels}{note} |"
+
+
 def short_size(s: dict) -> str:
     return f"{s['m']}, {s['T']}, {s['n_in']}, {s['H']}, {s['n_out']}"
 
@@ -85,16 +98,30 @@ def mark(value: float, target: float | None) -> str:
     if target is None:
         return f"**{value:.2f}**"
     if value <= target:
-        return f"**{value:.2f}** (≤ {target:g} ✓)"
-    return f"**{value:.2f}** (≤ {target:g} ✗, +{(value / target - 1) * 100:.0f}%)"
+        return f"**{value:.2f}** (≤ {target:.3g} ✓)"
+    return f"**{value:.2f}** (≤ {target:.3g} ✗, +{(value / target - 1) * 100:.0f}%)"
 
 
-def peers_section(peers) -> list[str]:
-    if not peers:
-        return ["*Not measured in this run.*", ""]
+def peers_section(runs) -> list[str]:
+    """One block per thread count (``runs``: threads -> the peers results, or None)."""
+    lines = []
+    for threads, peers in runs.items():
+        lines += [f"### {threads} thread{'s' if threads > 1 else ''} per implementation", ""]
+        if not peers:
+            lines += ["*Not measured in this run.*", ""]
+            continue
+        load = peers["machine"]
+        lines += [f"Load average at the start {', '.join(f'{x:.1f}' for x in load['load_average_1_5_15'])}"
+                  + (f", at the end {', '.join(f'{x:.1f}' for x in load['load_average_at_end'])}"
+                     if "load_average_at_end" in load else "") + ".", ""]
+        lines += peers_table(peers)
+    return lines
+
+
+def peers_table(peers) -> list[str]:
     lines = [
         "Median times in milliseconds, and the ratios of the medians with their targets "
-        "(✓ met; ✗ missed, by the percentage shown):",
+        "(rnnlib/PyTorch required, rnnlib/JAX stretch; ✓ met; ✗ missed, by the percentage shown):",
         "",
         "| m, T, n_in, H, n_out | rnnlib | PyTorch | JAX | rnnlib/torch (target) | rnnlib/JAX (target) |",
         "|---|---|---|---|---|---|",
@@ -134,10 +161,34 @@ def peers_section(peers) -> list[str]:
                 f"{common.flops_forward_backward(tuple(s['size'].values())) / 1e9:.1f} GFLOP of matrix "
                 f"products. rnnlib does them at {s['rnnlib_gflops']:.1f} GFLOP/s, against "
                 f"{s['matmul_gflops']:.1f} GFLOP/s for a 1024 × 1024 float64 matmul timed in the same "
-                f"rounds: **{f * 100:.0f}%** of the machine's throughput (target ≥ 45%"
-                f"{', met' if f >= MATMUL_FRACTION_TARGET else ', missed'}).")
+                f"rounds: **{f * 100:.0f}%** of the machine's throughput (stretch target "
+                f"≥ {MATMUL_FRACTION_TARGET * 100:.0f}%{', met' if f >= MATMUL_FRACTION_TARGET else ', missed'}).")
             lines.append("")
     return lines
+
+
+def elementwise_section(res) -> list[str]:
+    if not res:
+        return ["*Not measured in this run.*", ""]
+    r, simd = res["ns_per_element"], res["simd"]
+    return [f"On this machine (NumPy found AVX-512: {'yes' if simd.get('AVX512_SKX') else 'no'}), "
+            f"over {res['n']:,} float64 numbers with one thread, `np.tanh` takes "
+            f"**{r['tanh']:.2f} ns** per element, `np.exp` {r['exp']:.2f} ns and a multiplication "
+            f"{r['multiply']:.2f} ns.", ""]
+
+
+def overhead_section(res) -> list[str]:
+    """The smallest size's per-call cost, split into the argument checks and the rest."""
+    o = (res or {}).get("overhead")
+    if not o:
+        return ["*Not measured in this run.*", ""]
+    u = o["us"]
+    return [f"  At ({short_size(o['size'])}), one thread, a forward and backward pass took "
+            f"{u['forward_and_bptt']:.0f} µs in this run. The argument checks alone take "
+            f"{u['forward_checks']:.0f} µs in `forward` and {u['bptt_checks']:.0f} µs in `bptt` "
+            f"(`speed_checks.py`), together {u['checks_share'] * 100:.0f}% of the call; the rest is "
+            "the recurrence, about three NumPy calls per step in each direction on vectors of "
+            "100 numbers, each costing a fixed fraction of a microsecond.", ""]
 
 
 def scaling_figure(scaling) -> None:
@@ -304,37 +355,72 @@ def memory_section(memory) -> list[str]:
         f"{hb / 8:,.0f} floats, **{hb / 1e6:.0f} MB**. Peak memory of `forward` + `bptt`, "
         "above what existed before the call (the caller's parameters, X and Y):",
         "",
-        "| cache | peak (tracemalloc) | ÷ h | ÷ h without the copy of X (target) | peak RSS growth ÷ h | time [s] |",
+        "| cache | peak (tracemalloc) | ÷ h with the copy of X (no regression from) "
+        "| ÷ h without the copy of X (target) | peak RSS growth ÷ h | time [s] |",
         "|---|---|---|---|---|---|",
     ]
+    base = memory.get("baseline_measured") or memory.get("baseline_with_x_copy", {})
     for mode in ("default", "lean"):
         r = memory["modes"][mode]
         lines.append(
-            f"| {mode} | {r['tracemalloc_peak_bytes'] / 1e6:.0f} MB | {r['ratio_tracemalloc']:.2f} "
+            f"| {mode} | {r['tracemalloc_peak_bytes'] / 1e6:.0f} MB | {mark(r['ratio_tracemalloc'], base.get(mode))} "
             f"| {mark(r['ratio_tracemalloc_without_x_copy'], memory['targets'][mode])} "
             f"| {r['ratio_rss']:.2f} | {r['seconds']:.1f} |")
     lines.append("")
+    if memory.get("baseline_measured"):
+        b, issue = memory["baseline_measured"], memory.get("baseline_with_x_copy", {})
+        lines += [
+            f"The \"no regression\" column compares with the library as it was before the speed "
+            f"work (commit {memory['baseline_commit']}), measured by the same script in the same run: "
+            f"{b['default']:.2f} × h (default) and {b['lean']:.2f} × h (lean). Issue 14 quoted "
+            f"{issue.get('default', float('nan')):g} and {issue.get('lean', float('nan')):g} from an "
+            "earlier measurement; both library versions are now counted alike, with every reusable "
+            "work array released before the traced call, so that its allocation is counted.",
+            ""]
     return lines
 
 
 def widgets_section(widgets) -> list[str]:
-    if not widgets or not widgets["widgets"]:
+    if not widgets or not widgets.get("widgets"):
         return ["*No widget was registered when this page was generated.*", ""]
+    e2e = (widgets.get("end_to_end") or {}).get("notebooks", {})
     n = {r.get("n") for r in widgets["widgets"].values() if "n" in r}
     count = f"{min(n)}" if len(n) == 1 else f"between {min(n)} and {max(n)}"
-    lines = [f"Each widget was redrawn {count} times (every example setting it registers, "
-             "three times). Times in milliseconds:", "",
-             "| widget | notebook | median | min – max | < 100 ms |",
-             "|---|---|---|---|---|"]
+    lines = []
+    if e2e:
+        run = widgets["end_to_end"]
+        lines += [f"End to end in JupyterLab: {run_moves(e2e)} moves in all, every control of every "
+                  f"widget moved {widgets.get('moves_per_control', '?')} times; load average "
+                  f"{', '.join(f'{x:.1f}' for x in run['load_average_before'])} before the run and "
+                  f"{', '.join(f'{x:.1f}' for x in run['load_average_after'])} after it. "
+                  f"Agg only: each widget redrawn {count} times (every example setting it registers, "
+                  "three times). Times in milliseconds:", ""]
+    else:
+        lines += [f"Each widget was redrawn {count} times (every example setting it registers, "
+                  "three times); the end-to-end stage was not run. Times in milliseconds:", ""]
+    lines += ["| widget | notebook | end to end: median | min – max (moves) | < 100 ms | Agg only: median | min – max |",
+              "|---|---|---|---|---|---|---|"]
     for name, r in sorted(widgets["widgets"].items(), key=lambda kv: kv[1]["notebook"]):
         nb = r["notebook"].removesuffix(".ipynb")
-        if "median" in r:
-            lines.append(f"| `{name}` | {nb} | {ms(r['median'])} | {ms(r['min'])} – {ms(r['max'])} "
-                         f"| {'✓' if r['meets_target'] else '✗'} |")
+        agg = (f"{ms(r['median'])} | {ms(r['min'])} – {ms(r['max'])}" if "median" in r
+               else f"— | not timed: {r['error'] or 'no examples'}")
+        runs = e2e.get(r["notebook"], {})
+        timed = [w for w in runs.get("widgets", []) if "median" in w]
+        if timed:
+            w = timed[0]
+            end = (f"**{ms(w['median'])}** | {ms(w['min'])} – {ms(w['max'])} ({w['n']}) "
+                   f"| {'✓' if w['meets_target'] else '✗'}")
+        elif runs.get("errors"):
+            end = f"— | not run: the notebook stopped at cell {runs['errors'][0][0]} ({runs['errors'][0][1][:80]}) | —"
         else:
-            lines.append(f"| `{name}` | {nb} | — | — | not timed: {r['error'] or 'no examples'} |")
+            end = "— | — | —"
+        lines.append(f"| `{name}` | {nb} | {end} | {agg} |")
     lines.append("")
     return lines
+
+
+def run_moves(e2e) -> int:
+    return sum(w.get("n", 0) for r in e2e.values() for w in r.get("widgets", []))
 
 
 def book_section(book) -> list[str]:
@@ -350,15 +436,86 @@ def book_section(book) -> list[str]:
         lines.append(f"| full `make book` (fresh clone) | {book['full_build']['seconds']:.0f} s | — |")
         rb = book["no_change_rebuild"]
         lines.append(f"| no-change rebuild | {rb['seconds']:.1f} s | < 30 s {'✓' if rb['meets_target'] else '✗'} |")
-    if "fresh_make_test" in book:
-        ft = book["fresh_make_test"]
-        lines.append(f"| `make test` from a fresh clone | {ft['seconds'] / 60:.1f} min | < 15 min "
-                     f"{'✓' if ft['meets_target'] else '✗'} |")
-    else:
+    target = book.get("targets", {}).get("fresh_make_test_s", 360) / 60
+    found = False
+    for key in ("fresh_make_test", "fresh_make_test_git_clone"):
+        ft = book.get(key)
+        if not ft:
+            continue
+        found = True
+        if "stages" not in ft:            # an older, single-number measurement
+            lines.append(f"| `make test` from a fresh clone | {ft['seconds'] / 60:.1f} min | — |")
+            continue
+        lines.append(f"| `make test` from a fresh copy ({ft['source']}), without the JupyterLab stage "
+                     f"| **{ft['seconds'] / 60:.1f} min** | < {target:g} min {'✓' if ft['meets_target'] else '✗'}"
+                     f"{'' if ft['all_passed'] else ' (a stage failed: see below)'} |")
+        for stage, r in ft["stages"].items():
+            note = " (not counted)" if stage in ft["not_counted"] else ""
+            status = "" if r["returncode"] == 0 else f", exit {r['returncode']}"
+            lines.append(f"| &nbsp;&nbsp; `make {stage}`{note} | {r['seconds']:.0f} s{status} | |")
+    if not found:
         lines.append("| `make test` from a fresh clone | not measured by `make bench` "
-                     "(run `python benchmarks/book_cost.py --fresh-make-test`) | < 15 min |")
+                     "(run `python benchmarks/book_cost.py --fresh-make-test`) | < 6 min |")
     lines.append("")
     return lines
+
+
+def targets_section(runs, memory, widgets, book) -> list[str]:
+    """Issue 14's targets, each with the measured value and ✓ (met) or ✗ (missed)."""
+    rows = []
+
+    def row(what, value, target, ok):
+        rows.append(f"| {what} | {value} | {target} | {'✓' if ok else '✗'} |")
+
+    e2e = (widgets or {}).get("end_to_end", {}).get("notebooks", {})
+    for nb, r in sorted(e2e.items()):
+        for w in r.get("widgets", []):
+            if "median" in w:
+                row(f"widget of {nb.removesuffix('.ipynb')}, end to end (median)", f"{ms(w['median'])} ms",
+                    "< 100 ms", w["meets_target"])
+        if r.get("errors"):
+            rows.append(f"| widget of {nb.removesuffix('.ipynb')} | not measured: the notebook stopped at cell "
+                        f"{r['errors'][0][0]} | < 100 ms | — |")
+    for threads, peers in runs.items():
+        for s in (peers or {}).get("sizes", []):
+            key = tuple(s["size"].values())
+            t_torch, t_jax = PEER_TARGETS.get(key, (None, None))
+            r = s["ratio"]["rnnlib/torch"]
+            row(f"rnnlib/PyTorch at ({short_size(s['size'])}), {threads} thread{'s' if threads > 1 else ''}",
+                f"{r:.2f}", f"≤ {t_torch:g}", r <= t_torch)
+    for threads, peers in runs.items():
+        for s in (peers or {}).get("sizes", []):
+            key = tuple(s["size"].values())
+            t_jax = PEER_TARGETS.get(key, (None, None))[1]
+            r = s["ratio"]["rnnlib/jax"]
+            row(f"stretch: rnnlib/JAX at ({short_size(s['size'])}), {threads} thread{'s' if threads > 1 else ''}",
+                f"{r:.2f}", f"≤ {t_jax:g}", r <= t_jax)
+            if threads == 1 and "fraction_of_matmul_throughput" in s:
+                f = s["fraction_of_matmul_throughput"]
+                row(f"stretch: share of the float64 matmul throughput at ({short_size(s['size'])})",
+                    f"{f * 100:.0f}%", f"≥ {MATMUL_FRACTION_TARGET * 100:.0f}%", f >= MATMUL_FRACTION_TARGET)
+    if memory:
+        measured = memory.get("baseline_measured")
+        for mode, issue_figure in memory.get("baseline_with_x_copy", {}).items():
+            v = memory["modes"][mode]["ratio_tracemalloc"]
+            if measured:           # the library before the speed work, measured in this run
+                base = measured[mode]
+                required = f"≤ {base:.2f} (no regression; {memory['baseline_commit']} in this run)"
+            else:                  # not measurable outside a git checkout: the issue's figure
+                base, required = issue_figure, f"≤ {issue_figure:g} (no regression)"
+            row(f"peak memory of forward + bptt ÷ h, {mode} cache, with the copy of X", f"{v:.2f}",
+                required, v <= base + 0.005)
+    for key in ("fresh_make_test", "fresh_make_test_git_clone"):
+        ft = (book or {}).get(key)
+        if ft and "stages" in ft:
+            row(f"`make test` from a fresh copy ({ft['source']}), without the JupyterLab stage",
+                f"{ft['seconds'] / 60:.1f} min", "< 6 min", ft["meets_target"] and ft["all_passed"])
+    if not rows:
+        return ["*No results yet: run `make bench`.*", ""]
+    met = sum(r.endswith("✓ |") for r in rows)
+    missed = sum(r.endswith("✗ |") for r in rows)
+    return [f"{met} targets met and {missed} missed in this run.", "",
+            "| target | measured | required | |", "|---|---|---|---|", *rows, ""]
 
 
 TEMPLATE = open(Path(__file__).resolve().parent / "performance_template.md").read
@@ -366,12 +523,15 @@ TEMPLATE = open(Path(__file__).resolve().parent / "performance_template.md").rea
 
 def main():
     peers, scaling, memory = load("peers"), load("scaling"), load("memory")
-    widgets, book = load("widgets"), load("book_cost")
+    widgets, book, elementwise = load("widgets"), load("book_cost"), load("elementwise")
     parts = {
         "MACHINE": machine_section(peers, scaling),
-        "PEERS": peers_section(peers),
+        "PEERS": peers_section({t: load(name) for t, name in THREAD_RUNS.items()}),
+        "ELEMENTWISE": elementwise_section(elementwise),
+        "TARGETS": targets_section({t: load(name) for t, name in THREAD_RUNS.items()}, memory, widgets, book),
         "SCALING": scaling_section(scaling),
         "MEMORY": memory_section(memory),
+        "OVERHEAD": overhead_section(load("elementwise")),
         "COSTS": cost_table(scaling, memory),
         "WIDGETS": widgets_section(widgets),
         "BOOK": book_section(book),

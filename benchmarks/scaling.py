@@ -63,9 +63,7 @@ def time_all(params, caches) -> dict:
 
 def peak_bytes(fn, params, cache) -> int:
     """Peak bytes allocated during one call, work arrays kept between calls included."""
-    scratch = getattr(sys.modules["rnnlib.bptt"], "_scratch", None)
-    if scratch is not None:
-        scratch.__dict__.clear()                    # bptt's reusable work arrays count too
+    sys.modules["rnnlib.rnn"]._recycle.__dict__.clear()   # recycled work arrays count too
     tracemalloc.start()
     tracemalloc.reset_peak()
     base = tracemalloc.get_traced_memory()[0]

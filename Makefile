@@ -15,7 +15,7 @@ NBVAL_FLAGS := --nbval-lax --nbval-current-env \
                -n 2 --dist loadfile --durations=0 -p no:cacheprovider
 
 .PHONY: help venv book test test-lib test-notebooks test-build lab bench freeze clean
-.PHONY: assets browser test-site test-workflows test-lab test-latex pdf tidy-notebooks
+.PHONY: assets browser test-site test-workflows test-lab test-latex pdf tidy-notebooks screenshots
 
 NPM      ?= npm
 CHROMIUM ?= /usr/bin/chromium
@@ -95,10 +95,15 @@ test-workflows: venv
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOWS)
 
 # Every page of the built _build/html in Chromium (light and dark), with axe-core;
-# screenshots go to _build/screenshots/, page weights and axe counts to _build/site-report.txt.
+# page weights, axe counts and timings go to _build/site-report.txt.
 test-site: venv browser
 	@test -f _build/html/index.html || { echo "make: no built site in _build/html; run make book (or make test-build) first" >&2; exit 1; }
 	BPTT_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest tests/site -q -p no:cacheprovider -n 2 --dist loadgroup
+
+# The same run, also saving screenshots to look at (_build/screenshots/: every page in
+# full at 1280 px, light; its first screen in the dark theme and at 390 px).
+screenshots: venv browser
+	BPTT_SHOTS=1 $(MAKE) test-site
 
 # Every chapter in a real JupyterLab (127.0.0.1, a token) driven by Chromium: run all
 # cells, move every control of every live widget, check the figure is redrawn, the

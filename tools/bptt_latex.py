@@ -88,7 +88,11 @@ def _numbering_plan(app) -> dict:
         elif not seen_numbered:
             plan[files[0]] = r"\setcounter{secnumdepth}{-1}"
         else:
-            plan[files[0]] = r"\setcounter{secnumdepth}{0}\appendix"
+            # Sphinx numbers figures and tables with \arabic{chapter}: in the appendices the
+            # chapter is a letter, so "Fig. A.1", not "Fig. 1.1".
+            plan[files[0]] = (r"\setcounter{secnumdepth}{0}\appendix"
+                              r"\renewcommand{\thefigure}{\thechapter.\arabic{figure}}"
+                              r"\renewcommand{\thetable}{\thechapter.\arabic{table}}")
             break
     plan[sitemap.root.docname] = "__intro__"
     return plan

@@ -24,14 +24,15 @@ def pytest_collection_modifyitems(config, items):
 
 
 class Runs:
-    """Runs each notebook in the shared JupyterLab on first request and remembers the result."""
+    """Runs each notebook in the shared JupyterLab on first request and remembers the result
+    (:meth:`labharness.Lab.run_notebook_shown`: once more if a widget was not shown)."""
 
     def __init__(self, lab):
         self.lab, self.done = lab, {}
 
     def get(self, notebook: str):
         if notebook not in self.done:
-            self.done[notebook] = self.lab.run_notebook(notebook)
+            self.done[notebook] = self.lab.run_notebook_shown(notebook)
         return self.done[notebook]
 
 

@@ -205,6 +205,7 @@ class NotebookRun:
     moves: list = field(default_factory=list)             # Move
     console_errors: list = field(default_factory=list)
     figures: list = field(default_factory=list)           # kernel audit records
+    retried: list | None = None                           # the first run's (cell, controls, images)
 
 
 # In-page helpers (JupyterLab exposes its application as window.jupyterapp).
@@ -378,12 +379,30 @@ class Lab:
             result.figures = self._audit_records()
         return result
 
+    def run_notebook_shown(self, notebook: str, **kwargs) -> NotebookRun:
+        """:meth:`run_notebook`, run once more when a live widget was not shown (no control
+        or no figure image) although every cell ran: JupyterLab's lazy rendering of cells
+        far from the viewport has, rarely, left a widget's output area empty.  A widget
+        that is missing twice is reported as missing; ``run.retried`` says whether the
+        second run was needed."""
+        run = self.run_notebook(notebook, **kwargs)
+        has_widget = WIDGET_CALL.search((ROOT / "notebooks" / Path(notebook).name).read_text()) is not None
+        shown = run.widgets and all(w["controls"] and w["images"] for w in run.widgets)
+        if has_widget and not run.error_outputs and not shown:
+            first = [(w["cell"], len(w["controls"]), w["images"]) for w in run.widgets]
+            run = self.run_notebook(notebook, **kwargs)
+            run.retried = first
+        return run
+
     def _wait_for_widget(self, page, i, timeout_s: float = 60.0) -> dict:
         # JupyterLab renders only the cells near the viewport: scroll to the widget, as a
-        # reader does, before looking for its controls and its figure.
-        page.evaluate(_JS_SCROLL_TO, i)
+        # reader does, before looking for its controls and its figure.  Scroll again on
+        # every look: outputs above it that render late (figures, MathJax) move it out of
+        # the viewport, and JupyterLab then detaches its output area (seen once in a fresh
+        # clone: controls found, the figure image never attached within 60 s).
         deadline = time.monotonic() + timeout_s
         while True:
+            page.evaluate(_JS_SCROLL_TO, i)
             info = page.evaluate(_JS_DESCRIBE, i)
             if (info["controls"] and info["images"]) or time.monotonic() > deadline:
                 return info

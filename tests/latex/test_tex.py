@@ -64,6 +64,9 @@ def test_parts_front_matter_and_one_notation(tex):
     first = re.search(r"\\setcounter\{chapter\}\{0\}\s*\\chapter\{", body)
     assert first and body.index(r"\part{Chapters}") < first.start()
     assert body.index(r"\part{Appendices}") < body.index(r"\appendix")
+    # and their figures and tables carry the letter (Sphinx numbers them by \arabic{chapter})
+    after = body[body.index(r"\appendix"):]
+    assert after.index(r"\renewcommand{\thefigure}{\thechapter.\arabic{figure}}") < after.index(r"\chapter{")
 
 
 def test_references_and_bibliography_are_one_section(tex):

@@ -444,7 +444,8 @@ def book_section(book) -> list[str]:
             continue
         found = True
         if "stages" not in ft:            # an older, single-number measurement
-            lines.append(f"| `make test` from a fresh clone | {ft['seconds'] / 60:.1f} min | — |")
+            lines.append(f"| `make test` from a fresh clone, before issue 14 (an older, single "
+                         f"measurement, with the JupyterLab-free suite of that time) | {ft['seconds'] / 60:.1f} min | — |")
             continue
         lines.append(f"| `make test` from a fresh copy ({ft['source']}), without the JupyterLab stage "
                      f"| **{ft['seconds'] / 60:.1f} min** | < {target:g} min {'✓' if ft['meets_target'] else '✗'}"

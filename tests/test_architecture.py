@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 
 import rnnlib
-from problems import make_problem
-from rnnlib import jacobians, rnn, signals, terms, truncation
+from problems import make_problem, vanilla_cache_calls
+from rnnlib import signals
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("matplotlib", "sympy", "ipywidgets", "IPython")
@@ -74,34 +74,11 @@ def _problem():
     return params, full, lean
 
 
-#: Every public function that takes a cache, as ``f(params, cache)``.
-CACHE_FUNCTIONS = {
-    "bptt": rnnlib.bptt,
-    "bptt truncated": lambda p, c: rnnlib.bptt(p, c, truncate=2),
-    "bptt_sum_of_products": rnnlib.bptt_sum_of_products,
-    "rtrl": rnnlib.rtrl,
-    "jacobian": lambda p, c: rnnlib.jacobian(p, c, 3),
-    "jacobian_product": lambda p, c: rnnlib.jacobian_product(p, c, 4, 1),
-    "jacobian_product_singular_values": lambda p, c: jacobians.jacobian_product_singular_values(p, c, 4),
-    "jacobian_norms_from": lambda p, c: jacobians.jacobian_norms_from(p, c, 1),
-    "run_from": lambda p, c: jacobians.run_from(p, c, 1, c.h[1], 4),
-    "numerical_jacobian_product": lambda p, c: jacobians.numerical_jacobian_product(p, c, 3, 1),
-    "preactivations": rnn.preactivations,
-    "output_errors": signals.output_errors,
-    "error_signals": signals.error_signals,
-    "backflow": signals.backflow,
-    "loss_errors": lambda p, c: signals.loss_errors(p, c, 4),
-    "gradient_flow": lambda p, c: signals.gradient_flow(p, c, 4),
-    "output_layer_contributions": signals.output_layer_contributions,
-    "term_matrix": lambda p, c: terms.term_matrix(p, c, "W_xh", 4, 2),
-    "path_errors": terms.path_errors,
-    "term_tensor": terms.term_tensor,
-    "term_contributions": terms.term_contributions,
-    "step_contributions": terms.step_contributions,
-    "masked_gradient": lambda p, c: truncation.masked_gradient(p, c, truncation.kept_by_chunks(5, 2)),
-    "truncation_cosine": lambda p, c: truncation.truncation_cosine(p, c, [0, 2]),
-    "window_cosines": lambda p, c: np.array(truncation.window_cosines(p, c, 1, 2)),
-}
+#: Every public function of the vanilla RNN that takes a cache, as ``f(params, cache)``:
+#: the list of tests/test_contract.py (which checks that it is complete), except
+#: check_cache, which returns the cache itself.
+CACHE_FUNCTIONS = {name: f for name, f in vanilla_cache_calls(T=5, m=2, H=4).items()
+                   if name != "rnn.check_cache"}
 
 
 @pytest.mark.parametrize("name", sorted(CACHE_FUNCTIONS))

@@ -18,30 +18,19 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import re
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
 import rnnlib
-from rnnlib import initialisation, jacobians, lstm, problems, rnn, scalar_examples, signals, terms, truncation
+from rnnlib import initialisation, jacobians, lstm, problems, scalar_examples, signals, terms, truncation
 from rnnlib.validation import NumericalOverflow
-from problems import make_problem
+from problems import expect, lstm_cache_calls, make_problem, vanilla_cache_calls
 
 pytestmark = pytest.mark.filterwarnings("error")
 
 T, M, N_IN, H, N_OUT = 3, 2, 3, 4, 5
-
-
-def expect(name, fn, *args, **kwargs):
-    """fn(...) raises ValueError whose message starts with ``name`` and says expected/got."""
-    with pytest.raises(ValueError) as info:
-        fn(*args, **kwargs)
-    msg = str(info.value)
-    assert re.match(rf"{re.escape(name)}\b", msg), msg
-    assert "expected" in msg and "got" in msg, msg
-    return msg
 
 
 def vanilla(loss="softmax_ce"):
@@ -249,52 +238,11 @@ def test_m_zero_and_H_zero_and_other_empty_sizes_are_refused():
 
 # --------------------------------------------------------------------------- caches
 def _vanilla_cache_calls():
-    """Every public function of the vanilla RNN that takes a cache, as ``call(params, cache)``."""
-    hk = np.zeros((M, H))
-    return {
-        "rnn.check_cache": lambda p, c: rnn.check_cache(c, p),
-        "rnn.preactivations": rnn.preactivations,
-        "bptt.bptt": rnnlib.bptt,
-        "bptt.bptt(truncate)": lambda p, c: rnnlib.bptt(p, c, truncate=1),
-        "bptt.bptt_sum_of_products": rnnlib.bptt_sum_of_products,
-        "rtrl.rtrl": rnnlib.rtrl,
-        "jacobians.jacobian": lambda p, c: rnnlib.jacobian(p, c, 1),
-        "jacobians.one_step_jacobians": jacobians.one_step_jacobians,
-        "jacobians.jacobian_product": lambda p, c: rnnlib.jacobian_product(p, c, 2, 0),
-        "jacobians.jacobian_product_singular_values": lambda p, c: jacobians.jacobian_product_singular_values(p, c, 2),
-        "jacobians.jacobian_norms_from": jacobians.jacobian_norms_from,
-        "jacobians.run_from": lambda p, c: jacobians.run_from(p, c, 0, hk, 2),
-        "jacobians.numerical_jacobian_product": lambda p, c: jacobians.numerical_jacobian_product(p, c, 2, 1),
-        "signals.output_errors": signals.output_errors,
-        "signals.error_signals": signals.error_signals,
-        "signals.backflow": signals.backflow,
-        "signals.loss_errors": lambda p, c: signals.loss_errors(p, c, 2),
-        "signals.gradient_flow": lambda p, c: signals.gradient_flow(p, c, 2),
-        "signals.output_layer_contributions": signals.output_layer_contributions,
-        "terms.term_matrix": lambda p, c: terms.term_matrix(p, c, "W_hh", 2, 1),
-        "terms.path_errors": terms.path_errors,
-        "terms.term_tensor": terms.term_tensor,
-        "terms.term_contributions": terms.term_contributions,
-        "terms.step_contributions": terms.step_contributions,
-        "truncation.masked_gradient": lambda p, c: truncation.masked_gradient(p, c, np.ones((T, T), bool)),
-        "truncation.truncation_cosine": lambda p, c: truncation.truncation_cosine(p, c, [1]),
-        "truncation.window_cosines": lambda p, c: truncation.window_cosines(p, c, 1, 2),
-    }
+    return vanilla_cache_calls(T, M, H)
 
 
 def _lstm_cache_calls():
-    return {
-        "lstm.model.check_cache": lambda p, c: lstm.check_cache(c, p),
-        "lstm.model.bptt": lstm.bptt,
-        "lstm.model.error_signals": lstm.error_signals,
-        "lstm.jacobians.cell_state_jacobian": lambda p, c: lstm.cell_state_jacobian(p, c, 2),
-        "lstm.jacobians.state_jacobian": lambda p, c: lstm.state_jacobian(p, c, 2),
-        "lstm.jacobians.state_jacobian_product": lambda p, c: lstm.state_jacobian_product(p, c, 2, 0),
-        "lstm.jacobians.cell_state_derivative": lambda p, c: lstm.cell_state_derivative(p, c, 2, 0),
-        "lstm.jacobians.cell_state_jacobian_product": lambda p, c: lstm.cell_state_jacobian_product(p, c, 2, 0),
-        "lstm.jacobians.numerical_cell_state_derivative":
-            lambda p, c: lstm.numerical_cell_state_derivative(p, c, 2, 1),
-    }
+    return lstm_cache_calls()
 
 
 #: Building blocks that run inside the checked entry points (once per block of

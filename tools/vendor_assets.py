@@ -53,16 +53,16 @@ def _copy(src: Path, dst: Path) -> None:
         shutil.copy2(src, dst)
 
 
-def page_dirs(toc_path: Path = ROOT / "_toc.yml") -> list[str]:
-    """Every folder (relative to the site root) that holds a page of the book, root included."""
-    dirs = {""}
+def toc_files(toc_path: Path = ROOT / "_toc.yml") -> list[str]:
+    """Every page of the book in the order of ``_toc.yml``: its ``root`` and ``file``
+    entries, as written there (relative to the repository, without a suffix)."""
+    files = []
 
     def walk(node):
         if isinstance(node, dict):
             for key, value in node.items():
                 if key in ("file", "root") and isinstance(value, str):
-                    parent = Path(value).parent.as_posix()
-                    dirs.add("" if parent == "." else parent)
+                    files.append(value)
                 else:
                     walk(value)
         elif isinstance(node, list):
@@ -70,7 +70,13 @@ def page_dirs(toc_path: Path = ROOT / "_toc.yml") -> list[str]:
                 walk(item)
 
     walk(yaml.safe_load(toc_path.read_text()))
-    return sorted(dirs)
+    return files
+
+
+def page_dirs(toc_path: Path = ROOT / "_toc.yml") -> list[str]:
+    """Every folder (relative to the site root) that holds a page of the book, root included."""
+    parents = {Path(f).parent.as_posix() for f in toc_files(toc_path)}
+    return sorted({""} | {"" if d == "." else d for d in parents})
 
 
 def main() -> None:

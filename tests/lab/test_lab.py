@@ -9,31 +9,20 @@ the kernel's check of every figure it rendered.
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tools"))
+import vendor_assets  # noqa: E402
 MAX_FIGURE_PX = 684          # the text column of a 1280 px window (rnnlib.plots.style.MAX_WIDTH_IN)
 
 
 def toc_notebooks() -> list[str]:
-    found = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key in ("file", "root") and isinstance(value, str) and (ROOT / f"{value}.ipynb").exists():
-                    found.append(Path(f"{value}.ipynb").name)
-                else:
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(yaml.safe_load((ROOT / "_toc.yml").read_text()))
-    return found
+    """The file names of the notebooks of _toc.yml, in its order."""
+    return [Path(f).name + ".ipynb" for f in vendor_assets.toc_files() if (ROOT / f"{f}.ipynb").exists()]
 
 
 NOTEBOOKS = toc_notebooks()

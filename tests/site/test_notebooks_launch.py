@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -13,28 +14,19 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tools"))
+import lock  # noqa: E402
+import tidy_notebooks  # noqa: E402
+import vendor_assets  # noqa: E402
+
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 REPO_URL = CONFIG["repository"]["url"].rstrip("/")
 MAX_FRAMES = 30
 
 
 def toc_notebooks() -> list[str]:
-    found = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key in ("file", "root") and isinstance(value, str):
-                    if (ROOT / f"{value}.ipynb").exists():
-                        found.append(f"{value}.ipynb")
-                else:
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(yaml.safe_load((ROOT / "_toc.yml").read_text()))
-    return found
+    """The notebooks of _toc.yml, in its order, as paths relative to the repository."""
+    return [f"{f}.ipynb" for f in vendor_assets.toc_files() if (ROOT / f"{f}.ipynb").exists()]
 
 
 NOTEBOOKS = toc_notebooks() or ["<no notebook yet>"]
@@ -123,11 +115,6 @@ def test_every_live_widget_has_a_static_counterpart(name):
 
 
 # --------------------------------------------------------------------------- issue 15
-import sys  # noqa: E402
-
-sys.path.insert(0, str(ROOT / "tools"))
-import lock  # noqa: E402
-import tidy_notebooks  # noqa: E402
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
